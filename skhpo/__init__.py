@@ -1,0 +1,14 @@
+"""skhpo: scikit-learn compatible hyperparameter search estimators."""
+
+from .bayes import BayesSearchCV
+from .space import Categorical, Integer, Real, Space
+
+__version__ = "0.1.0.dev0"
+
+__all__ = [
+    "BayesSearchCV",
+    "Categorical",
+    "Integer",
+    "Real",
+    "Space",
+]

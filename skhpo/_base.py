@@ -1,0 +1,355 @@
+"""The shared search core: parameters, validation, the ask/tell loop and refit.
+
+Every skhpo searcher subclasses :class:`BaseSearchCV` and writes only its
+constructor, its parameter constraints and ``_make_strategy``. Scoring, ranking,
+``best_*``, refit, multi-metric, ``error_score`` and method delegation come from
+scikit-learn's ``BaseSearchCV``; this module replaces its ``fit`` so that
+
+* the folds are split once per ``fit`` and shared by every batch;
+* a pluggable evaluator may keep fitted models between batches (Hyperband on
+  ``partial_fit``, PBT), which scikit-learn's ``evaluate_candidates`` cannot;
+* one random state, callbacks and ``max_time`` are handled in one place.
+"""
+
+from __future__ import annotations
+
+import numbers
+import time
+from abc import abstractmethod
+from collections import defaultdict
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.model_selection import check_cv
+from sklearn.utils import check_random_state
+from sklearn.utils.parallel import Parallel
+from sklearn.utils.validation import indexable
+
+from ._evaluate import EvaluationContext, Evaluator, FromScratchEvaluator
+from ._sklearn_compat import (
+    Interval,
+    SklearnBaseSearchCV,
+    _check_method_params,
+    _fit_context,
+    _insert_error_scores,
+    _MultimetricScorer,
+    _warn_or_raise_about_fit_failures,
+)
+from ._strategy import Strategy, Trial
+from .callbacks import SearchCallback
+from .space import Space
+
+__all__ = ["BaseSearchCV"]
+
+
+class _SearchHistory:
+    """All evaluations of one ``fit``, in the order they were told."""
+
+    def __init__(self) -> None:
+        self.trials: list[Trial] = []
+        self.out: list[dict] = []
+        self.more_results: dict[str, list] = defaultdict(list)
+
+    def add(self, trials: list[Trial], out: list[dict], iteration: int) -> None:
+        self.trials.extend(trials)
+        self.out.extend(out)
+        self.more_results["iteration"].extend([iteration] * len(trials))
+        n_before = len(self.trials) - len(trials)
+        keys = set(self.more_results) - {"iteration"} | {k for t in trials for k in t.info}
+        for key in keys:
+            column = self.more_results[key]
+            # rows told before a column first appeared are padded with -1
+            column.extend([-1] * (n_before - len(column)))
+            column.extend(t.info.get(key, -1) for t in trials)
+
+    @property
+    def n_iterations(self) -> int:
+        iterations = self.more_results["iteration"]
+        return iterations[-1] + 1 if iterations else 0
+
+
+class BaseSearchCV(SklearnBaseSearchCV):
+    """Base class of skhpo searchers (not for direct use).
+
+    Subclasses implement :meth:`_make_strategy` and may override
+    :meth:`_make_evaluator`, :meth:`_check_search_parameters` and
+    :meth:`_refit_best_estimator`.
+    """
+
+    _parameter_constraints: dict = {
+        **SklearnBaseSearchCV._parameter_constraints,
+        "search_spaces": [dict, list],
+        "random_state": ["random_state"],
+        "callbacks": [callable, list, None],
+        "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
+    }
+
+    @abstractmethod
+    def __init__(
+        self,
+        estimator,
+        search_spaces,
+        *,
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        callbacks=None,
+        max_time=None,
+    ):
+        super().__init__(
+            estimator=estimator,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            error_score=error_score,
+            return_train_score=return_train_score,
+        )
+        self.search_spaces = search_spaces
+        self.random_state = random_state
+        self.callbacks = callbacks
+        self.max_time = max_time
+
+    # -- hooks for subclasses -------------------------------------------------
+
+    @abstractmethod
+    def _make_strategy(self, space: Space, rng: np.random.RandomState) -> Strategy:
+        """The ask/tell algorithm for one ``fit``."""
+
+    def _make_evaluator(self, context: EvaluationContext) -> Evaluator:
+        """The evaluator for one ``fit``; default: clone and fit from scratch."""
+        return FromScratchEvaluator(context)
+
+    def _check_search_parameters(self, space: Space) -> None:
+        """Checks of several parameters together, before any model is fitted."""
+
+    def _refit_best_estimator(self, estimator, X, y, fit_params) -> None:
+        """Fit ``estimator`` (already set to ``best_params_``) on all the data."""
+        if y is not None:
+            estimator.fit(X, y, **fit_params)
+        else:
+            estimator.fit(X, **fit_params)
+
+    # -- validation -----------------------------------------------------------
+
+    def _check_space(self) -> Space:
+        space = Space(self.search_spaces)
+        # set_params on a clone raises, with the valid names, for unknown names.
+        probe_rng = np.random.RandomState(0)
+        for sub in space.subspaces:
+            params = {name: dim.sample(1, probe_rng)[0] for name, dim in sub.items()}
+            try:
+                clone(self.estimator).set_params(**params)
+            except ValueError as exc:
+                raise ValueError(
+                    f"search_spaces names a parameter that "
+                    f"{type(self.estimator).__name__} does not have: {exc}"
+                ) from exc
+        callbacks = self._callback_list()
+        for cb in callbacks:
+            if not callable(cb):
+                raise TypeError(
+                    f"callbacks must be callables or SearchCallback objects; got "
+                    f"{cb!r}."
+                )
+        return space
+
+    def _callback_list(self) -> list:
+        if self.callbacks is None:
+            return []
+        return list(self.callbacks) if isinstance(self.callbacks, list) else [self.callbacks]
+
+    # -- fit ------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=False)
+    def fit(self, X, y=None, **params):
+        """Run the search, then refit the best candidate on all the data.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,) or (n_samples, n_outputs), default=None
+            Target; None for unsupervised learning.
+        **params : dict
+            Parameters for the estimator's ``fit``, the scorer and the CV splitter
+            (``groups``), routed as in :class:`~sklearn.model_selection.GridSearchCV`.
+
+        Returns
+        -------
+        self : object
+            The fitted search.
+        """
+        space = self._check_space()
+        self._check_search_parameters(space)
+        scorers, refit_metric = self._get_scorers()
+        X, y = indexable(X, y)
+        params = _check_method_params(X, params=params)
+        routed_params = self._get_routed_params_for_fit(params)
+        sample_weight = params.get("sample_weight")
+        metadata = None if sample_weight is None else {"sample_weight": sample_weight}
+        root_ctx = self._init_callback_context(
+            max_subtasks=1 + (self.refit is not False)
+        ).call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+
+        self._checked_cv_orig = check_cv(
+            self.cv, y, classifier=is_classifier(self.estimator)
+        )
+        split_params = routed_params.splitter.split
+        self._check_input_parameters(X=X, y=y, split_params=split_params)
+        splits = list(self._checked_cv_orig.split(X, y, **split_params))
+        self.n_splits_ = len(splits)
+        base_estimator = clone(self.estimator)
+
+        with Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch) as parallel:
+            context = EvaluationContext(
+                estimator=base_estimator,
+                X=X,
+                y=y,
+                splits=splits,
+                scorers=scorers,
+                fit_params=routed_params.estimator.fit,
+                score_params=routed_params.scorer.score,
+                return_train_score=self.return_train_score,
+                error_score=self.error_score,
+                verbose=self.verbose,
+                parallel=parallel,
+                caller=self,
+            )
+            history = self._run_search(
+                space, self._make_evaluator(context), callback_ctx=root_ctx,
+                refit_metric=refit_metric,
+            )
+
+        if not history.out:
+            raise ValueError(
+                "No fits were performed: the search proposed no candidate (was "
+                "max_time too small?)."
+            )
+        _warn_or_raise_about_fit_failures(history.out, self.error_score)
+        results = self._format_history(history)
+        first_test_score = history.out[0]["test_scores"]
+        self.multimetric_ = isinstance(first_test_score, dict)
+        if callable(self.scoring) and self.multimetric_:
+            self._check_refit_for_multimetric(first_test_score)
+            refit_metric = self.refit
+
+        if self.refit or not self.multimetric_:
+            self.best_index_ = self._select_best_index(self.refit, refit_metric, results)
+            if not callable(self.refit):
+                self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
+            self.best_params_ = results["params"][self.best_index_]
+
+        if self.refit:
+            self._refit(base_estimator, X, y, routed_params, root_ctx, metadata)
+
+        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
+        self.cv_results_ = results
+        root_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
+        return self
+
+    def _refit(self, base_estimator, X, y, routed_params, root_ctx, metadata) -> None:
+        self.best_estimator_ = clone(base_estimator).set_params(
+            **clone(self.best_params_, safe=False)
+        )
+        refit_ctx = root_ctx.subcontext(task_name="refit-with-best-params")
+        with refit_ctx.propagate_callback_context(self.best_estimator_):
+            refit_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
+            start = time.time()
+            self._refit_best_estimator(
+                self.best_estimator_, X, y, routed_params.estimator.fit
+            )
+            self.refit_time_ = time.time() - start
+        if hasattr(self.best_estimator_, "feature_names_in_"):
+            self.feature_names_in_ = self.best_estimator_.feature_names_in_
+        refit_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
+
+    def _format_history(self, history: _SearchHistory) -> dict:
+        if callable(self.scoring):
+            _insert_error_scores(history.out, self.error_score)
+        return self._format_results(
+            [t.params for t in history.trials],
+            self.n_splits_,
+            history.out,
+            history.more_results,
+        )
+
+    def _run_search(self, space, evaluator, *, callback_ctx=None, refit_metric="score"):
+        """The ask/tell loop shared by every searcher.
+
+        Asks the strategy for a batch, evaluates it (every trial x fold a joblib
+        task), tells the strategy the scores of the metric that drives the search,
+        and calls the callbacks; stops when the strategy has nothing more to ask,
+        a callback returns True, or ``max_time`` seconds have passed.
+        """
+        rng = check_random_state(self.random_state)
+        strategy = self._make_strategy(space, rng)
+        history = _SearchHistory()
+        callbacks = self._callback_list()
+        max_trials = strategy.max_trials
+        search_ctx = callback_ctx.subcontext(
+            task_name="search",
+            max_subtasks=None if max_trials is None else max_trials * self.n_splits_,
+            sequential_subtasks=False,
+        ).call_on_fit_task_begin(estimator=self)
+        for cb in callbacks:
+            if isinstance(cb, SearchCallback):
+                cb.on_search_begin(self)
+
+        start = time.perf_counter()
+        metric = None
+        for iteration in range(10**9):
+            if self.max_time is not None and time.perf_counter() - start >= self.max_time:
+                break
+            trials = strategy.ask()
+            if not trials:
+                break
+            n_done = len(history.out)
+            eval_ctxs = [
+                search_ctx.subcontext(task_name="candidate-split-evaluation",
+                                      task_id=n_done + i)
+                for i in range(len(trials) * self.n_splits_)
+            ]
+            out = evaluator.evaluate(trials, eval_ctxs)
+            history.add(trials, out, iteration)
+            results = self._format_history(history)
+            metric = metric or _driving_metric(results, refit_metric)
+            all_scores = np.asarray(results[f"mean_test_{metric}"], dtype=float)
+            strategy.tell(trials, all_scores[-len(trials):])
+            if self._stop_requested(callbacks, results, iteration, all_scores):
+                break
+
+        for cb in callbacks:
+            if isinstance(cb, SearchCallback):
+                cb.on_search_end(self, results=self._format_history(history))
+        search_ctx.call_on_fit_task_end(estimator=self)
+        self.n_iterations_ = history.n_iterations
+        return history
+
+    def _stop_requested(self, callbacks, results, iteration, scores) -> bool:
+        stop = False
+        for cb in callbacks:
+            if isinstance(cb, SearchCallback):
+                answer = cb.on_iteration_end(
+                    self, results=results, iteration=iteration, scores=scores
+                )
+            else:
+                answer = cb(results)
+            stop = stop or bool(answer)
+        return stop
+
+
+def _driving_metric(results: dict, refit_metric: Any) -> str:
+    """The metric the strategy maximizes: the refit metric, else the first one."""
+    if isinstance(refit_metric, str) and f"mean_test_{refit_metric}" in results:
+        return refit_metric
+    return next(k[len("mean_test_"):] for k in results if k.startswith("mean_test_"))

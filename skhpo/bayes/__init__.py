@@ -1,0 +1,5 @@
+"""Bayesian optimization: Gaussian-process surrogate and acquisition functions."""
+
+from ._search import BayesSearchCV
+
+__all__ = ["BayesSearchCV"]

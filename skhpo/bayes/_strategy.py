@@ -1,0 +1,209 @@
+"""Ask/tell Bayesian optimization: Sobol initial design, then GP + acquisition.
+
+Each ``ask`` proposes a batch of ``n_points``. Within a batch, proposals are
+diversified with the kriging believer: after choosing a point, the GP (kernel
+fixed) is conditioned on its own posterior mean there, which removes that point's
+uncertainty so the next argmax lands elsewhere.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from scipy.optimize import minimize
+
+from .._strategy import Strategy, Trial
+from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
+from ._acquisition import ACQUISITIONS
+from ._gp import GaussianProcess, standardize
+
+__all__ = ["BayesStrategy"]
+
+N_CANDIDATES = 1024  # quasi-random candidates scored per proposal
+N_POLISH = 2  # best candidates refined by L-BFGS-B on their continuous columns
+
+
+def _continuous_mask(space: Space) -> np.ndarray:
+    mask = np.zeros(space.n_columns, dtype=bool)
+    for sub, slices in zip(space.subspaces, space._slices):
+        for dim, sl in zip(sub.values(), slices):
+            if isinstance(dim, Real) or (
+                isinstance(dim, ScipyDimension) and not dim._discrete
+            ):
+                mask[sl] = True
+    return mask
+
+
+class BayesStrategy(Strategy):
+    """GP-based ask/tell optimizer.
+
+    Parameters
+    ----------
+    space, rng
+        See :class:`~skhpo._strategy.Strategy`.
+    n_iter : int
+        Total number of trials.
+    n_initial_points : int
+        Trials drawn from a scrambled Sobol design before the GP is used.
+    n_points : int
+        Trials per batch.
+    acquisition : {"ei", "pi", "lcb"}
+        Acquisition function (log-EI, log-PI, or upper confidence bound).
+    xi, kappa : float
+        Exploration margin of EI/PI, and UCB's width (in standardized units).
+
+    Attributes
+    ----------
+    X_ : ndarray of shape (n_told, n_columns)
+        Encoded points told so far.
+    y_ : ndarray of shape (n_told,)
+        Their scores (NaN for failed fits).
+    surrogate_ : GaussianProcess or None
+        The last fitted surrogate.
+    """
+
+    def __init__(self, space, rng, *, n_iter, n_initial_points, n_points,
+                 acquisition="ei", xi=0.01, kappa=1.96):
+        super().__init__(space, rng)
+        self.n_points = n_points
+        self.acquisition = acquisition
+        self.xi, self.kappa = xi, kappa
+        self._grid = None
+        if space.is_finite and space.size <= MAX_GRID_SIZE:
+            self._grid = space.grid_unit()
+            self._grid_used = np.zeros(len(self._grid), dtype=bool)
+        self.n_iter = int(min(n_iter, space.size))
+        self._initial = space.sobol(min(n_initial_points, self.n_iter), rng)
+        self.X_ = np.zeros((0, space.n_columns))
+        self.y_ = np.zeros(0)
+        self.surrogate_ = None
+        self._n_asked = 0
+        self._continuous = _continuous_mask(space)
+
+    @property
+    def max_trials(self) -> int:
+        return self.n_iter
+
+    def ask(self) -> list[Trial]:
+        remaining = self.n_iter - self._n_asked
+        if remaining <= 0:
+            return []
+        if self._grid is not None and self.n_iter == len(self._grid):
+            # the budget covers the whole grid: evaluate every point once, at once
+            points = self._grid[~self._grid_used]
+        elif self._n_asked < len(self._initial):
+            batch = min(self.n_points, len(self._initial) - self._n_asked, remaining)
+            points = self._unique(self._initial[self._n_asked:self._n_asked + batch])
+        else:
+            points = self._propose(min(self.n_points, remaining))
+        self._mark_used(points)
+        self._n_asked += len(points)
+        return [Trial(params) for params in self.space.from_unit(points)]
+
+    def tell(self, trials: list[Trial], scores: np.ndarray) -> None:
+        self.X_ = np.vstack([self.X_, self.space.to_unit([t.params for t in trials])])
+        self.y_ = np.concatenate([self.y_, np.asarray(scores, dtype=float)])
+
+    # -- proposals --------------------------------------------------------------
+
+    def _is_seen(self, points: np.ndarray, seen: np.ndarray) -> np.ndarray:
+        if not len(seen):
+            return np.zeros(len(points), dtype=bool)
+        return (np.abs(points[:, None, :] - seen[None, :, :]).max(axis=2) < 1e-9).any(axis=1)
+
+    def _mark_used(self, points: np.ndarray) -> None:
+        if self._grid is not None:
+            self._grid_used |= self._is_seen(self._grid, points)
+
+    def _unique(self, points: np.ndarray) -> np.ndarray:
+        """Replace repeats (possible on discrete spaces) by random unused grid points."""
+        if self._grid is None:
+            return points
+        used = self._grid_used.copy()
+        rows = []
+        for point in points:
+            matches = np.flatnonzero(self._is_seen(self._grid, point[None]) & ~used)
+            row = matches[0] if len(matches) else self.rng.choice(np.flatnonzero(~used))
+            used[row] = True
+            rows.append(row)
+        return self._grid[rows]
+
+    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
+        """Told points with failed (NaN) scores imputed as the worst score seen."""
+        y = self.y_.copy()
+        finite = np.isfinite(y)
+        y[~finite] = y[finite].min() if finite.any() else 0.0
+        return self.X_, y
+
+    def _propose(self, n: int) -> np.ndarray:
+        X, y = self._training_data()
+        if not np.isfinite(self.y_).any():
+            return self._unique(self.space.round_unit(self.rng.uniform(size=(n, self.space.n_columns))))
+        y_std, _, _ = standardize(y)
+        gp = GaussianProcess(self.space.n_columns, self.rng)
+        if self.surrogate_ is not None:
+            gp.kernel_ = self.surrogate_.kernel_  # warm start the likelihood search
+        gp.fit(X, y_std)
+        self.surrogate_ = gp
+        best = y_std.max()
+        chosen = []
+        believed_X, believed_y = X, y_std
+        for i in range(n):
+            point = self._argmax_acquisition(gp, best, chosen)
+            if point is None:
+                break
+            chosen.append(point)
+            if i + 1 < n:
+                mean, _ = gp.predict(point[None])
+                gp = gp.fantasize(believed_X, believed_y, point[None], mean)
+                believed_X = np.vstack([believed_X, point[None]])
+                believed_y = np.concatenate([believed_y, mean])
+        return np.array(chosen).reshape(-1, self.space.n_columns)
+
+    def _acquire(self, gp, best, points):
+        mean, std = gp.predict(points)
+        return ACQUISITIONS[self.acquisition](mean, std, best, xi=self.xi, kappa=self.kappa)
+
+    def _argmax_acquisition(self, gp, best, chosen):
+        pending = np.array(chosen).reshape(-1, self.space.n_columns)
+        if self._grid is not None:
+            free = ~self._grid_used & ~self._is_seen(self._grid, pending)
+            if not free.any():
+                return None
+            candidates = self._grid[free]
+            return candidates[np.argmax(self._acquire(gp, best, candidates))]
+        candidates = self._candidates()
+        values = self._acquire(gp, best, candidates)
+        if self._continuous.any():
+            top = np.argsort(values)[-N_POLISH:]
+            for idx in top:
+                candidates[idx], values[idx] = self._polish(gp, best, candidates[idx], values[idx])
+        seen = np.vstack([self.X_, pending])
+        values[self._is_seen(candidates, seen)] = -np.inf
+        return candidates[np.argmax(values)]
+
+    def _candidates(self) -> np.ndarray:
+        """Sobol points plus Gaussian perturbations of the best points so far."""
+        d = self.space.n_columns
+        global_points = self.space.sobol(N_CANDIDATES, self.rng)
+        order = np.argsort(np.nan_to_num(self.y_, nan=-np.inf))[::-1][:5]
+        local = self.X_[np.repeat(order, 32)] + self.rng.normal(scale=0.05, size=(len(order) * 32, d))
+        return np.vstack([global_points, self.space.round_unit(np.clip(local, 0, 1))])
+
+    def _polish(self, gp, best, start, start_value):
+        """Refine the continuous columns of ``start`` with L-BFGS-B."""
+        mask = self._continuous
+
+        def negative_acquisition(z):
+            point = start.copy()
+            point[mask] = z
+            return -self._acquire(gp, best, self.space.round_unit(point[None]))[0]
+
+        result = minimize(negative_acquisition, start[mask], method="L-BFGS-B",
+                          bounds=[(0.0, 1.0)] * int(mask.sum()), options={"maxiter": 20})
+        if not np.isfinite(result.fun) or -result.fun <= start_value:
+            return start, start_value
+        point = start.copy()
+        point[mask] = result.x
+        return self.space.round_unit(point[None])[0], -result.fun
