@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import numbers
 import time
+import warnings
 from abc import abstractmethod
 from collections import defaultdict
 from typing import Any
@@ -308,7 +309,9 @@ class BaseSearchCV(SklearnBaseSearchCV):
         start = time.perf_counter()
         metric = None
         for iteration in range(10**9):
-            if self.max_time is not None and time.perf_counter() - start >= self.max_time:
+            # the first batch always runs, so that a search always has a result
+            out_of_time = time.perf_counter() - start >= (self.max_time or np.inf)
+            if iteration and out_of_time:
                 break
             trials = strategy.ask()
             if not trials:
@@ -321,7 +324,10 @@ class BaseSearchCV(SklearnBaseSearchCV):
             ]
             out = evaluator.evaluate(trials, eval_ctxs)
             history.add(trials, out, iteration)
-            results = self._format_history(history)
+            with warnings.catch_warnings():
+                # failed fits are reported once, when the search ends
+                warnings.filterwarnings("ignore", message="One or more of the")
+                results = self._format_history(history)
             metric = metric or _driving_metric(results, refit_metric)
             all_scores = np.asarray(results[f"mean_test_{metric}"], dtype=float)
             strategy.tell(trials, all_scores[-len(trials):])

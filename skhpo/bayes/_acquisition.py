@@ -27,7 +27,8 @@ _INV_SQRT_EPS = 1 / np.sqrt(np.finfo(float).eps)
 
 def _log1mexp(x: np.ndarray) -> np.ndarray:
     """``log(1 - exp(x))`` for ``x < 0``, accurate near 0 and for large ``-x``."""
-    return np.where(x > -np.log(2), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(x > -np.log(2), np.log(-np.expm1(x)), np.log1p(-np.exp(x)))
 
 
 def log_h(z: np.ndarray) -> np.ndarray:
