@@ -404,7 +404,8 @@ def as_dimension(name: str, value: Any) -> Dimension:
             raise SearchSpaceError(
                 f"search_spaces[{name!r}] is an empty list; give at least one value."
             )
-        return Categorical(value)
+        # a one-value list is a fixed value: no column for the models to learn
+        return Categorical(value) if len(value) > 1 else Constant(value[0])
     return Constant(value)
 
 
