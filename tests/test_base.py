@@ -1,0 +1,127 @@
+"""The shared core: callbacks, sklearn 1.9 callbacks, joblib backends, history."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from joblib import parallel_backend
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from skhpo import BayesSearchCV, Real
+from skhpo._base import _SearchHistory
+from skhpo._strategy import Trial
+from skhpo.callbacks import (
+    DeadlineStopper,
+    NoImprovementStopper,
+    ScoreThresholdStopper,
+    SearchCallback,
+)
+from skhpo.testing import assert_same_results
+
+X, y = make_classification(n_samples=100, n_features=5, random_state=0)
+SPACE = {"C": Real(1e-3, 1e2, prior="log-uniform")}
+
+
+def make_search(**kwargs):
+    params = dict(n_iter=6, n_points=2, n_initial_points=2, cv=2, random_state=0)
+    return BayesSearchCV(LogisticRegression(), SPACE, **{**params, **kwargs})
+
+
+class Recorder(SearchCallback):
+    def __init__(self):
+        self.events = []
+
+    def on_search_begin(self, search, **kwargs):
+        self.events.append("begin")
+
+    def on_iteration_end(self, search, *, results, iteration, scores, **kwargs):
+        assert len(scores) == len(results["params"])
+        self.events.append(iteration)
+
+    def on_search_end(self, search, *, results, **kwargs):
+        self.events.append("end")
+
+
+def test_search_callback_hooks_in_order():
+    recorder = Recorder()
+    make_search(callbacks=[recorder]).fit(X, y)
+    assert recorder.events == ["begin", 0, 1, 2, "end"]
+
+
+@pytest.mark.parametrize(
+    "callback, n_batches",
+    [
+        (ScoreThresholdStopper(threshold=0.0), 1),
+        (ScoreThresholdStopper(threshold=2.0), 3),
+        (NoImprovementStopper(patience=1, tol=1.0), 2),
+        (DeadlineStopper(total_time=0.0), 1),
+    ],
+)
+def test_builtin_stoppers(callback, n_batches):
+    search = make_search(callbacks=callback).fit(X, y)
+    assert search.n_iterations_ == n_batches
+
+
+def test_history_pads_columns_that_appear_later():
+    history = _SearchHistory()
+    history.add([Trial({"a": 1})], [{}], iteration=0)
+    history.add([Trial({"a": 2}, info={"bracket": 3})], [{}], iteration=1)
+    assert history.more_results["bracket"] == [-1, 3]
+    assert history.more_results["iteration"] == [0, 1]
+    assert history.n_iterations == 2
+
+
+class TaskRecorder:
+    """A scikit-learn 1.9 fit callback that records task names (n_jobs=1 only)."""
+
+    def __init__(self):
+        self.tasks = []
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        self.tasks.append(context.task_name)
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        pass
+
+
+def test_sklearn_callbacks_see_the_same_tasks_as_gridsearchcv():
+    ours, theirs = TaskRecorder(), TaskRecorder()
+    make_search().set_callbacks(ours).fit(X, y)
+    GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, cv=2).set_callbacks(theirs).fit(X, y)
+    assert set(ours.tasks) == set(theirs.tasks)
+    assert ours.tasks.count("search") == 1
+
+
+def test_sklearn_progress_bar_runs():
+    pytest.importorskip("rich")
+    from sklearn.callback import ProgressBar
+
+    search = make_search().set_callbacks(ProgressBar()).fit(X, y)
+    assert len(search.cv_results_["params"]) == 6
+
+
+def test_threading_backend_gives_same_results():
+    serial = make_search(n_jobs=1).fit(X, y).cv_results_
+    with parallel_backend("threading", n_jobs=2):
+        threaded = make_search().fit(X, y).cv_results_
+    assert_same_results(serial, threaded)
+
+
+def test_dask_local_cluster_backend():
+    distributed = pytest.importorskip("distributed")
+    serial = make_search(n_jobs=1).fit(X, y).cv_results_
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  host="127.0.0.1", dashboard_address=None) as cluster:
+        with distributed.Client(cluster) as client:
+            with parallel_backend("dask"):
+                search = make_search(n_jobs=-1).fit(X, y)
+            assert len(client.scheduler_info()["workers"]) == 2
+    assert_same_results(serial, search.cv_results_)
