@@ -41,7 +41,7 @@ from ._strategy import Strategy, Trial
 from .callbacks import SearchCallback
 from .space import Space
 
-__all__ = ["BaseSearchCV"]
+__all__ = ["BaseSearchCV", "select_best_at_largest_resource"]
 
 
 class _SearchHistory:
@@ -119,6 +119,14 @@ class BaseSearchCV(SklearnBaseSearchCV):
         self.random_state = random_state
         self.callbacks = callbacks
         self.max_time = max_time
+
+    # Set during fit only; never pickled (joblib tasks carry the search as
+    # ``caller``, and an evaluator holds the joblib pool).
+    _TRANSIENT_ATTRIBUTES = ("_evaluator", "_strategy")
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        return {k: v for k, v in state.items() if k not in self._TRANSIENT_ATTRIBUTES}
 
     # -- hooks for subclasses -------------------------------------------------
 
@@ -359,3 +367,13 @@ def _driving_metric(results: dict, refit_metric: Any) -> str:
     if isinstance(refit_metric, str) and f"mean_test_{refit_metric}" in results:
         return refit_metric
     return next(k[len("mean_test_"):] for k in results if k.startswith("mean_test_"))
+
+
+def select_best_at_largest_resource(refit, refit_metric, results) -> int:
+    """``_select_best_index`` for budgeted searches: the best row among those
+    evaluated at the largest ``n_resources`` (a callable ``refit`` decides alone)."""
+    if callable(refit):
+        return SklearnBaseSearchCV._select_best_index(refit, refit_metric, results)
+    n_resources = np.asarray(results["n_resources"])
+    rows = np.flatnonzero(n_resources == n_resources.max())
+    return int(rows[np.argmin(results[f"rank_test_{refit_metric}"][rows])])

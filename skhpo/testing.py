@@ -216,7 +216,7 @@ class SearchCVContract:
 
     def test_error_score_nan_keeps_other_results(self):
         X, y = _data()
-        space = {"alpha": Real(1e-5, 1.0, prior="log-uniform")}
+        space = {"alpha": Real(1e-5, 1e-2, prior="log-uniform")}
         search = self.make_search(FailingClassifier(fail_above=1e-3), space,
                                   error_score=np.nan)
         with warnings.catch_warnings(record=True) as caught:
@@ -233,7 +233,7 @@ class SearchCVContract:
 
     def test_error_score_numeric(self):
         X, y = _data()
-        space = {"alpha": Real(1e-5, 1.0, prior="log-uniform")}
+        space = {"alpha": Real(1e-5, 1e-2, prior="log-uniform")}
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", FitFailedWarning)
             search = self.make_search(FailingClassifier(fail_above=1e-3), space,
