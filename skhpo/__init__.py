@@ -1,5 +1,6 @@
 """skhpo: scikit-learn compatible hyperparameter search estimators."""
 
+from ._genetic import GeneticSearchCV
 from .bayes import BayesSearchCV
 from .space import Categorical, Integer, Real, Space
 
@@ -8,6 +9,7 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "BayesSearchCV",
     "Categorical",
+    "GeneticSearchCV",
     "Integer",
     "Real",
     "Space",
