@@ -12,6 +12,7 @@ from sklearn.model_selection._search import BaseSearchCV as SklearnBaseSearchCV
 from sklearn.model_selection._validation import (
     _fit_and_score,
     _insert_error_scores,
+    _score,
     _warn_or_raise_about_fit_failures,
 )
 from sklearn.utils._param_validation import (
@@ -20,6 +21,7 @@ from sklearn.utils._param_validation import (
     Interval,
     StrOptions,
 )
+from sklearn.utils.metaestimators import _safe_split
 from sklearn.utils.validation import _check_method_params
 
 __all__ = [
@@ -33,5 +35,7 @@ __all__ = [
     "_fit_and_score",
     "_fit_context",
     "_insert_error_scores",
+    "_safe_split",
+    "_score",
     "_warn_or_raise_about_fit_failures",
 ]

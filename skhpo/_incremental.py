@@ -1,0 +1,352 @@
+"""The incremental evaluator: fitted models kept between batches and trained further.
+
+Used by HyperbandSearchCV (``resource="partial_fit"``, or an estimator parameter
+with ``warm_start=True``) and meant for PBTSearchCV.
+
+Vocabulary
+----------
+trial index
+    Position of a trial in the search history, in the order the strategy asked
+    for them (0, 1, ...). ``Trial.parent`` refers to it.
+unit
+    One resource unit: one ``partial_fit`` pass over the training fold (one
+    epoch of a skorch net), or one step of a ``warm_start`` parameter.
+progress
+    Units a stored model has been trained for. A trial's ``resource`` is the
+    progress its models must reach (cumulative), so a continued model trains
+    ``resource - progress`` more units.
+
+Life of the models (one per trial and fold)
+-------------------------------------------
+* A trial without parent starts from ``clone(estimator).set_params(**params)``.
+* A trial with ``parent=j`` continues trial j's models. Parameters in which its
+  ``params`` differ from trial j's are first set on the live models with
+  ``set_params`` (PBT explore; note that skorch re-initializes the module on
+  ``module__*`` changes). If several trials of one batch name the same parent, all
+  but the last get deep copies (PBT exploit) and the last gets the models
+  themselves (Hyperband promotion: a move, no copy); the parent then leaves the
+  store. With ``copy_parents=True`` every child gets a copy and the parent stays.
+* :meth:`IncrementalEvaluator.release` drops models at once (eliminated
+  candidates), so memory stays bounded by the live trials.
+* The joblib task returns the trained model with its scores: with ``n_jobs=1``
+  it is the very object that was passed in, never copied.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections import Counter
+from collections.abc import Iterable
+from contextlib import contextmanager
+from dataclasses import dataclass
+from traceback import format_exc
+from typing import Any
+
+import numpy as np
+from sklearn.base import clone, is_classifier
+from sklearn.pipeline import Pipeline
+from sklearn.utils.parallel import delayed
+
+from ._evaluate import EvaluationContext, Evaluator
+from ._sklearn_compat import _check_method_params, _MultimetricScorer, _safe_split, _score
+from ._strategy import Trial
+from .integration._skorch import is_skorch_net, partial_fit_epochs
+
+__all__ = [
+    "IncrementalEvaluator",
+    "PartialFitTrainer",
+    "WarmStartTrainer",
+    "final_estimator",
+    "has_partial_fit",
+    "train_partial_fit",
+]
+
+
+def final_estimator(estimator: Any) -> Any:
+    """The estimator trained incrementally: a Pipeline's last step, else itself."""
+    while isinstance(estimator, Pipeline):
+        estimator = estimator.steps[-1][1]
+    return estimator
+
+
+def has_partial_fit(estimator: Any) -> bool:
+    """Whether ``estimator`` (or its Pipeline's last step) has ``partial_fit``."""
+    return hasattr(final_estimator(estimator), "partial_fit")
+
+
+def classes_for(estimator: Any, y: Any) -> np.ndarray | None:
+    """``classes`` for the first ``partial_fit`` of a classifier: all labels of ``y``."""
+    if y is None or not is_classifier(estimator):
+        return None
+    y = np.asarray(y)
+    if y.ndim == 2 and y.shape[1] == 1:  # a column vector: the estimator warns, we don't
+        y = y.ravel()
+    return np.unique(y) if y.ndim == 1 else None
+
+
+def train_partial_fit(model, X, y, n_units: int, *, fresh: bool, classes=None,
+                      fit_params: dict | None = None) -> None:
+    """Train ``model`` in place for ``n_units`` ``partial_fit`` passes over ``(X, y)``.
+
+    The steps of a Pipeline before the last one are fitted when ``fresh`` and
+    only transform afterwards; the last step gets the passes. A skorch net gets
+    ``n_units`` epochs in one call. ``classes`` goes to the first pass of a
+    ``fresh`` model. ``fit_params`` of a Pipeline use the ``step__param`` names.
+    """
+    fit_params = fit_params or {}
+    if isinstance(model, Pipeline):
+        last_name, last = model.steps[-1]
+        prefix = f"{last_name}__"
+        own = {k[len(prefix):]: v for k, v in fit_params.items() if k.startswith(prefix)}
+        if len(model.steps) > 1:
+            head = model[:-1]  # shares its step objects with ``model``
+            if fresh:
+                head_params = {k: v for k, v in fit_params.items() if not k.startswith(prefix)}
+                head.fit(X, y, **head_params)
+            X = head.transform(X)
+        train_partial_fit(last, X, y, n_units, fresh=fresh, classes=classes, fit_params=own)
+        return
+    if is_skorch_net(model):
+        partial_fit_epochs(model, X, y, n_units, **fit_params)
+        return
+    for unit in range(n_units):
+        kwargs = dict(fit_params)
+        if fresh and unit == 0 and classes is not None:
+            kwargs["classes"] = classes
+        if y is None:
+            model.partial_fit(X, **kwargs)
+        else:
+            model.partial_fit(X, y, **kwargs)
+
+
+class PartialFitTrainer:
+    """One unit is one ``partial_fit`` pass over the training fold (a skorch epoch)."""
+
+    def __call__(self, model, X, y, n_units, *, fresh, classes, fit_params) -> None:
+        train_partial_fit(model, X, y, n_units, fresh=fresh, classes=classes,
+                          fit_params=fit_params)
+
+
+class WarmStartTrainer:
+    """``fit`` again on a ``warm_start=True`` estimator; it continues by itself.
+
+    The evaluator has already set the resource parameter (``n_estimators``...) to
+    the trial's value through the parameter difference with the parent.
+    """
+
+    def __call__(self, model, X, y, n_units, *, fresh, classes, fit_params) -> None:
+        if y is None:
+            model.fit(X, **fit_params)
+        else:
+            model.fit(X, y, **fit_params)
+
+
+@contextmanager
+def _fit_task(callback_ctx, model, caller, X, y, fit_params):
+    """sklearn's callback hooks around one fit task, as ``_fit_and_score`` calls them."""
+    if callback_ctx is None:
+        yield
+        return
+    weight = fit_params.get("sample_weight")
+    metadata = None if weight is None else {"sample_weight": weight}
+    with callback_ctx.propagate_callback_context(model):
+        callback_ctx.call_on_fit_task_begin(estimator=caller, X=X, y=y, metadata=metadata)
+        try:
+            yield
+        finally:
+            callback_ctx.call_on_fit_task_end(estimator=caller, X=X, y=y, metadata=metadata)
+
+
+def _error_scores(scorer, error_score):
+    if isinstance(scorer, _MultimetricScorer):
+        return {name: error_score for name in scorer._scorers}
+    return error_score
+
+
+def train_and_score(model, X, y, train, test, *, trainer, n_units, fresh, set_params,
+                    classes, scorer, fit_params, score_params, return_train_score,
+                    error_score, caller=None, callback_ctx=None, broken=False):
+    """One (trial, fold) task: set params, train ``n_units`` more, score.
+
+    Returns ``(result, model)``: ``result`` has the keys of ``_fit_and_score``'s
+    dict; ``model`` is None when training failed (the model is dropped).
+    ``broken=True`` means the fold's model failed earlier: the task fails.
+    """
+    fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
+    score_params = score_params or {}
+    X_train, y_train = _safe_split(model, X, y, train)
+    X_test, y_test = _safe_split(model, X, y, test, train)
+    result: dict[str, Any] = {"n_test_samples": len(test)}
+    start = time.time()
+    with _fit_task(callback_ctx, model, caller, X_train, y_train, fit_params):
+        try:
+            if broken:
+                raise RuntimeError("the model of this fold failed in an earlier "
+                                   "evaluation, so it cannot be continued.")
+            if set_params:
+                model.set_params(**clone(set_params, safe=False))
+            trainer(model, X_train, y_train, n_units, fresh=fresh, classes=classes,
+                    fit_params=fit_params)
+        except Exception:
+            if error_score == "raise":
+                raise
+            result.update(fit_error=format_exc(), fit_time=time.time() - start,
+                          score_time=0.0, test_scores=_error_scores(scorer, error_score))
+            if return_train_score:
+                result["train_scores"] = _error_scores(scorer, error_score)
+            return result, None
+        fit_time = time.time() - start
+        params_test = _check_method_params(X, params=score_params, indices=test)
+        result["test_scores"] = _score(model, X_test, y_test, scorer, params_test, error_score)
+        result["score_time"] = time.time() - start - fit_time
+        if return_train_score:
+            params_train = _check_method_params(X, params=score_params, indices=train)
+            result["train_scores"] = _score(model, X_train, y_train, scorer, params_train,
+                                            error_score)
+    result.update(fit_error=None, fit_time=fit_time)
+    return result, model
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    try:
+        return type(a) is type(b) and bool(a == b)
+    except (TypeError, ValueError):  # arrays and other ambiguous comparisons
+        return False
+
+
+def changed_params(old: dict, new: dict) -> dict:
+    """Entries of ``new`` absent from ``old`` or different from it."""
+    return {k: v for k, v in new.items() if k not in old or not _same(old[k], v)}
+
+
+@dataclass
+class _Entry:
+    """The models of one trial: one per fold, None where training failed."""
+
+    params: dict
+    progress: int
+    models: list
+
+
+class IncrementalEvaluator(Evaluator):
+    """Keeps one model per (trial, fold) between batches and trains it further.
+
+    Parameters
+    ----------
+    context : EvaluationContext
+        Data, frozen folds, scorers and the joblib pool of this ``fit``.
+    trainer : callable, default=PartialFitTrainer()
+        ``trainer(model, X, y, n_units, *, fresh, classes, fit_params)`` trains a
+        model in place; it runs in the joblib workers, so it must pickle.
+    copy_parents : bool, default=False
+        If False, a parent's models move to its last child of the batch (earlier
+        children get deep copies) and the parent leaves the store. If True, every
+        child gets a deep copy and the parent stays until released.
+
+    Attributes
+    ----------
+    resources_used : int
+        Units trained so far, all folds together.
+    """
+
+    def __init__(self, context: EvaluationContext, trainer=None, *,
+                 copy_parents: bool = False) -> None:
+        super().__init__(context)
+        self.trainer = PartialFitTrainer() if trainer is None else trainer
+        self.copy_parents = copy_parents
+        self.resources_used = 0
+        self._store: dict[int, _Entry] = {}
+        self._n_trials = 0
+        self._classes = classes_for(context.estimator, context.y)
+
+    # -- the models -------------------------------------------------------------
+
+    def models_of(self, index: int) -> list:
+        """The live models (one per fold, None where failed) of trial ``index``."""
+        return list(self._entry(index).models)
+
+    def release(self, indices: Iterable[int]) -> None:
+        """Drop the models of these trials (unknown or already gone: ignored)."""
+        for index in indices:
+            self._store.pop(int(index), None)
+
+    def release_all(self) -> None:
+        """Drop every stored model."""
+        self._store.clear()
+
+    @property
+    def live_trials(self) -> list[int]:
+        """Indices of the trials whose models are stored."""
+        return sorted(self._store)
+
+    def _entry(self, index: int) -> _Entry:
+        try:
+            return self._store[index]
+        except KeyError:
+            raise ValueError(
+                f"trial {index} has no stored models: it was released, already "
+                "continued by a child, or never evaluated by this evaluator."
+            ) from None
+
+    def _starts(self, trials: list[Trial]) -> list[tuple[list | None, int, dict]]:
+        """(models or None, progress, params to set) for each trial, in order."""
+        remaining = Counter(t.parent for t in trials if t.parent is not None)
+        starts = []
+        for trial in trials:
+            if trial.parent is None:
+                starts.append((None, 0, trial.params))
+                continue
+            entry = self._entry(trial.parent)
+            remaining[trial.parent] -= 1
+            moved = remaining[trial.parent] == 0 and not self.copy_parents
+            models = entry.models if moved else copy.deepcopy(entry.models)
+            starts.append((models, entry.progress, changed_params(entry.params, trial.params)))
+        if not self.copy_parents:
+            self.release(remaining)
+        return starts
+
+    # -- evaluation -------------------------------------------------------------
+
+    def evaluate(self, trials: list[Trial], callback_contexts: list) -> list[dict]:
+        """Train and score every (trial, fold) of the batch; store the models."""
+        ctx = self.context
+        self._print_batch(len(trials))
+        tasks = []
+        for k, (trial, start) in enumerate(zip(trials, self._starts(trials))):
+            models, progress, set_params = start
+            n_units = self._units(trial, progress)
+            self.resources_used += n_units * ctx.n_splits
+            for fold, (train, test) in enumerate(ctx.splits):
+                model = None if models is None else models[fold]
+                tasks.append(delayed(train_and_score)(
+                    clone(ctx.estimator) if model is None else model,
+                    ctx.X, ctx.y, train, test, trainer=self.trainer, n_units=n_units,
+                    fresh=models is None, set_params=set_params, classes=self._classes,
+                    scorer=ctx.scorers, fit_params=ctx.fit_params,
+                    score_params=ctx.score_params,
+                    return_train_score=ctx.return_train_score,
+                    error_score=ctx.error_score, caller=ctx.caller,
+                    callback_ctx=callback_contexts[k * ctx.n_splits + fold],
+                    broken=models is not None and model is None,
+                ))
+        outs = list(ctx.parallel(tasks))
+        for k, trial in enumerate(trials):
+            fold_models = [m for _, m in outs[k * ctx.n_splits:(k + 1) * ctx.n_splits]]
+            self._store[self._n_trials + k] = _Entry(dict(trial.params), trial.resource,
+                                                     fold_models)
+        self._n_trials += len(trials)
+        return [result for result, _ in outs]
+
+    @staticmethod
+    def _units(trial: Trial, progress: int) -> int:
+        if trial.resource is None:
+            raise ValueError(f"IncrementalEvaluator needs Trial.resource; got {trial!r}.")
+        if trial.resource < progress:
+            raise ValueError(
+                f"Trial.resource={trial.resource} is below the {progress} units "
+                f"trial {trial.parent} was already trained for."
+            )
+        return int(trial.resource - progress)
