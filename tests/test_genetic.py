@@ -1,0 +1,372 @@
+"""GeneticSearchCV: contract, operators through ask/tell, cache, oracle optimum."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from scipy.stats import loguniform, randint
+from sklearn.base import BaseEstimator, clone
+
+from skhpo import Categorical, GeneticSearchCV, Integer, Real, Space
+from skhpo._genetic import (
+    GeneticStrategy,
+    _key,
+    crossover,
+    gene_layout,
+    mutate,
+    mutation_scale,
+    reflect,
+    sbx,
+    tournament_select,
+)
+from skhpo.callbacks import NoImprovementStopper
+from skhpo.testing import SearchCVContract, assert_same_results
+
+
+class TestGeneticContract(SearchCVContract):
+    search_cls = GeneticSearchCV
+    search_kwargs = {"population_size": 4, "n_generations": 2, "tournament_size": 2}
+
+
+class Oracle(BaseEstimator):
+    """Score is a known function of the params (best 0 at x=0.01, y=3, kind="a")."""
+
+    n_fits = 0  # class-level counter: fits in this process (n_jobs=1)
+
+    def __init__(self, x=1.0, y=0, kind="a", unused=0.0):
+        self.x, self.y, self.kind, self.unused = x, y, kind, unused
+
+    def fit(self, X, y=None):
+        type(self).n_fits += 1
+        return self
+
+    def score(self, X, y=None):
+        offset = {"a": 0.0, "b": 0.5, "c": 1.0}[self.kind]
+        return -((np.log10(self.x) + 2) ** 2 + (self.y - 3) ** 2 / 4 + offset)
+
+
+X_DUMMY = np.zeros((8, 1))
+MIXED = {"x": Real(1e-4, 1e0, prior="log-uniform"), "y": Integer(0, 10),
+         "kind": Categorical(["a", "b", "c"])}
+UNION = [{"kind": ["a"], "x": Real(1e-4, 1e0, prior="log-uniform")},
+         {"kind": ["b", "c"], "y": Integer(1, 32, prior="log-uniform")}]
+SCIPY = {"x": loguniform(1e-4, 1e0), "y": randint(0, 11), "kind": ["a", "b", "c"]}
+
+
+def oracle_score(params):
+    return Oracle(**params).score(None)
+
+
+def make_strategy(space, seed=0, **kwargs):
+    params = dict(population_size=8, n_generations=6, crossover_probability=0.8,
+                  mutation_probability=0.2, tournament_size=3, elitism=1)
+    return GeneticStrategy(Space(space), np.random.RandomState(seed), **{**params, **kwargs})
+
+
+def run(strategy, objective):
+    """Drive ``strategy`` with ``objective``; return the trials and the populations."""
+    trials, populations = [], []
+    while batch := strategy.ask():
+        trials.extend(batch)
+        strategy.tell(batch, np.array([objective(t.params) for t in batch], dtype=float))
+        populations.append((strategy.population_.copy(), strategy.fitness_.copy()))
+    return trials, populations
+
+
+# -- operators ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("space", [MIXED, UNION, SCIPY])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_crossover_of_identical_parents_is_the_parent(space, seed):
+    space = Space(space)
+    rng = np.random.RandomState(seed)
+    selector, genes = gene_layout(space)
+    for parent in space.round_unit(rng.uniform(size=(5, space.n_columns))):
+        for child in crossover(parent, parent, selector, genes, rng):
+            np.testing.assert_array_equal(child, parent)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_sbx_is_centred_on_the_parents(seed):
+    rng = np.random.RandomState(seed)
+    a, b = rng.uniform(0.3, 0.7, size=(2, 50))
+    c1, c2 = sbx(a, b, rng, eta=20.0)  # large eta: children near parents, no clipping
+    np.testing.assert_allclose(c1 + c2, a + b)
+    assert np.all((c1 >= 0) & (c1 <= 1) & (c2 >= 0) & (c2 <= 1))
+
+
+def test_crossover_across_subspaces_copies_the_parents():
+    space = Space(UNION)
+    selector, genes = gene_layout(space)
+    a, b = space.to_unit([{"kind": "a", "x": 0.01}, {"kind": "c", "y": 4}])
+    c1, c2 = crossover(a, b, selector, genes, np.random.RandomState(0))
+    np.testing.assert_array_equal(c1, a)
+    np.testing.assert_array_equal(c2, b)
+
+
+def test_crossover_swaps_categoricals_whole():
+    space = Space({"kind": Categorical(["a", "b", "c"]), "x": Real(0, 1)})
+    selector, genes = gene_layout(space)
+    a, b = space.to_unit([{"kind": "a", "x": 0.1}, {"kind": "c", "x": 0.9}])
+    rng = np.random.RandomState(0)
+    kinds = set()
+    for _ in range(20):
+        for child in crossover(a, b, selector, genes, rng):
+            np.testing.assert_array_equal(space.round_unit(child[None])[0][:3], child[:3])
+            kinds.add(space.from_unit(child)[0]["kind"])
+    assert kinds == {"a", "c"}
+
+
+@pytest.mark.parametrize("space", [MIXED, UNION, SCIPY])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_mutation_keeps_values_valid(space, seed):
+    space = Space(space)
+    rng = np.random.RandomState(seed)
+    selector, genes = gene_layout(space)
+    for point in space.round_unit(rng.uniform(size=(20, space.n_columns))):
+        child = mutate(point, selector, genes, rng, probability=1.0, scale=3.0)
+        assert np.all((child >= 0) & (child <= 1))
+        space.find_subspace(space.from_unit(space.round_unit(child[None]))[0])
+
+
+def test_mutation_probability_zero_is_identity_unless_forced():
+    space = Space(MIXED)
+    selector, genes = gene_layout(space)
+    rng = np.random.RandomState(0)
+    point = space.to_unit([{"x": 0.01, "y": 3, "kind": "b"}])[0]
+    np.testing.assert_array_equal(mutate(point, selector, genes, rng, 0.0, 0.1), point)
+    forced = mutate(point, selector, genes, rng, 0.0, 0.1, force=True)
+    assert not np.array_equal(forced, point)
+
+
+def test_categorical_mutation_resamples_another_category():
+    space = Space({"kind": Categorical(["a", "b", "c"])})
+    selector, genes = gene_layout(space)
+    rng = np.random.RandomState(0)
+    point = space.to_unit([{"kind": "b"}])[0]
+    kinds = [space.from_unit(mutate(point, selector, genes, rng, 1.0, 0.1))[0]["kind"]
+             for _ in range(30)]
+    assert set(kinds) == {"a", "c"}
+
+
+def test_mutation_scale_shrinks_and_reflect_folds_into_unit_interval():
+    scales = [mutation_scale(g, 10) for g in range(10)]
+    assert scales[0] == pytest.approx(0.25) and scales[-1] == pytest.approx(0.02)
+    assert np.all(np.diff(scales) < 0)
+    np.testing.assert_allclose(reflect(np.array([-0.3, 0.4, 1.3, 2.5, -1.75])),
+                               [0.3, 0.4, 0.7, 0.5, 0.25])
+
+
+def test_tournament_of_the_whole_population_picks_the_best():
+    fitness = np.array([0.1, np.nan, 0.9, 0.5])
+    winners = tournament_select(fitness, 20, 4, np.random.RandomState(0))
+    assert set(winners) == {2}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_tournament_prefers_better_individuals(seed):
+    rng = np.random.RandomState(seed)
+    fitness = rng.normal(size=30)
+    fitness[:3] = np.nan  # failed fits never win against a finite score
+    winners = tournament_select(fitness, 500, 3, rng)
+    assert not np.isin(winners, [0, 1, 2]).any()
+    assert np.nanmean(fitness[winners]) > np.nanmean(fitness) + 0.5
+    # a tournament of size 1 is uniform selection
+    assert abs(np.mean(tournament_select(fitness, 2000, 1, rng)) - 14.5) < 1.5
+
+
+# -- the strategy through ask/tell, without fitting ------------------------------
+
+
+@pytest.mark.parametrize("space", [MIXED, UNION, SCIPY])
+@pytest.mark.parametrize("seed", [0, 1])
+def test_asked_values_are_inside_bounds_and_of_the_right_type(space, seed):
+    strategy = make_strategy(space, seed, mutation_probability=0.5)
+    trials, _ = run(strategy, oracle_score)
+    types = {"x": float, "y": int, "kind": str}
+    for trial in trials:
+        sub = strategy.space.subspaces[strategy.space.find_subspace(trial.params)]
+        for name, value in trial.params.items():
+            assert value in sub[name]
+            assert isinstance(value, types[name]), (name, value)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_elitism_keeps_the_best(seed):
+    strategy = make_strategy(MIXED, seed, elitism=2, n_generations=8)
+    _, populations = run(strategy, oracle_score)
+    for (before, f_before), (after, f_after) in zip(populations, populations[1:]):
+        kept = {_key(p) for p in after}
+        for i in np.argsort(-f_before)[:2]:
+            assert _key(before[i]) in kept
+        assert np.nanmax(f_after) >= np.nanmax(f_before)
+
+
+@pytest.mark.parametrize("space", [MIXED, UNION])
+def test_never_asks_a_point_twice(space):
+    strategy = make_strategy(space, 0, n_generations=10)
+    trials, _ = run(strategy, oracle_score)
+    seen = [tuple(sorted(t.params.items())) for t in trials]
+    assert len(seen) == len(set(seen))
+    assert len(trials) <= strategy.max_trials == 8 + 7 * 9
+    assert sum(strategy.history_["n_new_evaluations"]) == len(trials)
+    assert [t.info["generation"] for t in trials] == sorted(t.info["generation"] for t in trials)
+
+
+def test_small_finite_space_is_exhausted_then_stops():
+    space = {"y": Integer(0, 2), "kind": Categorical(["a", "b"])}  # 6 points
+    strategy = make_strategy(space, 0, population_size=4, n_generations=20)
+    trials, _ = run(strategy, oracle_score)
+    assert sorted((t.params["y"], t.params["kind"]) for t in trials) == [
+        (y, k) for y in range(3) for k in "ab"]
+    assert len(strategy.history_["generation"]) < 20
+    assert strategy.ask() == []
+
+
+def test_population_larger_than_the_space():
+    strategy = make_strategy({"kind": ["a", "b", "c"]}, 0, population_size=8)
+    trials, _ = run(strategy, oracle_score)
+    assert sorted(t.params["kind"] for t in trials) == ["a", "b", "c"]
+    assert strategy.history_["n_new_evaluations"] == [3]
+
+
+def test_union_explores_both_subspaces_and_finds_the_best_one():
+    strategy = make_strategy(UNION, 0, n_generations=10)
+    trials, _ = run(strategy, oracle_score)
+    kinds = {t.params["kind"] for t in trials}
+    assert kinds == {"a", "b", "c"}
+    best = trials[int(np.argmax([oracle_score(t.params) for t in trials]))].params
+    # subspace "a" scores -((log10 x + 2)^2 + 9/4), above the -(4 + 1/2) of "b" at y=3
+    assert best["kind"] == "a" and abs(np.log10(best["x"]) + 2) < 0.3
+
+
+def test_failed_evaluations_rank_last():
+    strategy = make_strategy({"x": Real(0, 1)}, 0, n_generations=8)
+    trials, populations = run(strategy, lambda p: np.nan if p["x"] > 0.5 else p["x"])
+    best = max(t.params["x"] for t in trials if t.params["x"] <= 0.5)
+    assert best > 0.45
+    assert all(np.isfinite(h) for h in strategy.history_["best_score"])
+
+
+@pytest.mark.parametrize("patience", [1, 3])
+def test_patience_stops_when_the_best_stops_improving(patience):
+    strategy = make_strategy(MIXED, 0, n_generations=20, patience=patience)
+    run(strategy, lambda p: 1.0)
+    assert strategy.history_["generation"] == list(range(patience + 1))
+
+
+def test_history_records_every_generation():
+    strategy = make_strategy(MIXED, 0)
+    trials, populations = run(strategy, oracle_score)
+    history = strategy.history_
+    assert set(history) == {"generation", "best_score", "mean_score", "std_score",
+                            "n_new_evaluations"}
+    assert history["generation"] == list(range(6))
+    assert history["n_new_evaluations"] == [8] + [7] * 5
+    for (_, fitness), best, mean, std in zip(populations, history["best_score"],
+                                             history["mean_score"], history["std_score"]):
+        assert (best, mean, std) == pytest.approx((fitness.max(), fitness.mean(), fitness.std()))
+
+
+# -- the estimator --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_oracle_optimum_found(seed):
+    search = GeneticSearchCV(Oracle(), MIXED, population_size=16, n_generations=12,
+                             cv=2, random_state=seed).fit(X_DUMMY)
+    best = search.best_params_
+    assert best["kind"] == "a" and best["y"] == 3
+    assert abs(np.log10(best["x"]) + 2) < 0.3
+    assert search.best_score_ > -0.1
+
+
+def test_results_do_not_depend_on_n_jobs():
+    runs = [GeneticSearchCV(Oracle(), MIXED, population_size=6, n_generations=3, cv=2,
+                            n_jobs=n_jobs, random_state=0).fit(X_DUMMY)
+            for n_jobs in (1, 2)]
+    assert_same_results(runs[0].cv_results_, runs[1].cv_results_)
+    assert runs[0].history_ == runs[1].history_
+
+
+def test_known_individuals_are_not_refitted():
+    Oracle.n_fits = 0
+    space = {"y": Integer(0, 4), "kind": Categorical(["a", "b"])}  # 10 points
+    search = GeneticSearchCV(Oracle(), space, population_size=6, n_generations=6,
+                             cv=2, random_state=0).fit(X_DUMMY)
+    results = search.cv_results_
+    params = [tuple(sorted(p.items())) for p in results["params"]]
+    assert len(params) == len(set(params)) == sum(search.history_["n_new_evaluations"])
+    assert Oracle.n_fits == 2 * len(params) + 1  # folds x unique candidates + refit
+    n_new = search.history_["n_new_evaluations"]
+    np.testing.assert_array_equal(np.bincount(results["generation"], minlength=len(n_new)),
+                                  n_new)
+    assert search.best_params_ == {"y": 3, "kind": "a"}
+
+
+def test_one_batch_per_generation():
+    search = GeneticSearchCV(Oracle(), MIXED, population_size=5, n_generations=3, cv=2,
+                             random_state=0).fit(X_DUMMY)
+    results = search.cv_results_
+    np.testing.assert_array_equal(results["generation"], [0] * 5 + [1] * 4 + [2] * 4)
+    np.testing.assert_array_equal(results["iteration"], results["generation"])
+    assert search.n_iterations_ == 3
+    assert search.optimizer_.population_.shape == (5, Space(MIXED).n_columns)
+
+
+@pytest.mark.parametrize("patience", [1, 2])
+def test_patience_and_shared_callbacks_stop_the_estimator(patience):
+    flat = {"unused": Real(0, 1)}  # the score does not depend on it
+    search = GeneticSearchCV(Oracle(), flat, population_size=4, n_generations=10,
+                             patience=patience, cv=2, random_state=0).fit(X_DUMMY)
+    assert search.history_["generation"] == list(range(patience + 1))
+    assert search.n_iterations_ == patience + 1
+    search = GeneticSearchCV(Oracle(), flat, population_size=4, n_generations=10, cv=2,
+                             callbacks=[NoImprovementStopper(patience)],
+                             random_state=0).fit(X_DUMMY)
+    assert search.n_iterations_ == patience + 1
+
+
+def test_contract_details():
+    estimator = Oracle()
+    search = GeneticSearchCV(estimator, MIXED, population_size=4, n_generations=2, cv=2,
+                             return_train_score=True, random_state=0)
+    assert clone(search).get_params().keys() == search.get_params().keys()
+    before = estimator.get_params()
+    search.fit(X_DUMMY)
+    assert estimator.get_params() == before
+    assert "mean_train_score" in search.cv_results_
+    assert "mean_train_score" not in search.set_params(return_train_score=False).fit(
+        X_DUMMY).cv_results_
+    search.set_params(search_spaces={"kind": ["b", "c"]}).fit(X_DUMMY)
+    assert {p["kind"] for p in search.cv_results_["params"]} == {"b", "c"}
+
+
+@pytest.mark.parametrize(
+    "params, match",
+    [
+        ({"population_size": 1}, "The 'population_size' parameter of GeneticSearchCV must be"
+                                 " an int in the range \\[2, inf\\). Got 1 instead."),
+        ({"n_generations": 0}, "The 'n_generations' parameter of GeneticSearchCV must be"),
+        ({"crossover_probability": 1.5}, "The 'crossover_probability' parameter of "
+                                         "GeneticSearchCV must be a float in the range "
+                                         "\\[0.0, 1.0\\]. Got 1.5 instead."),
+        ({"mutation_probability": -0.1}, "The 'mutation_probability' parameter"),
+        ({"tournament_size": 0}, "The 'tournament_size' parameter"),
+        ({"elitism": -1}, "The 'elitism' parameter"),
+        ({"patience": 0}, "The 'patience' parameter"),
+        ({"population_size": 4, "tournament_size": 5},
+         "tournament_size=5 is greater than population_size=4; lower tournament_size "
+         "or raise population_size."),
+        ({"population_size": 4, "elitism": 4},
+         "elitism=4 keeps the whole population_size=4, so no child would be made; "
+         "lower elitism below population_size."),
+    ],
+)
+def test_bad_parameters_raise_before_any_fit(params, match):
+    Oracle.n_fits = 0
+    search = GeneticSearchCV(Oracle(), MIXED, cv=2, **params)
+    with pytest.raises(ValueError, match=match):
+        search.fit(X_DUMMY)
+    assert Oracle.n_fits == 0
