@@ -1,6 +1,7 @@
 """skhpo: scikit-learn compatible hyperparameter search estimators."""
 
 from ._genetic import GeneticSearchCV
+from ._hyperband import HyperbandSearchCV
 from .bayes import BayesSearchCV
 from .space import Categorical, Integer, Real, Space
 
@@ -10,6 +11,7 @@ __all__ = [
     "BayesSearchCV",
     "Categorical",
     "GeneticSearchCV",
+    "HyperbandSearchCV",
     "Integer",
     "Real",
     "Space",

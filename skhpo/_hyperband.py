@@ -1,0 +1,628 @@
+"""HyperbandSearchCV: brackets of successive halving on a budget.
+
+Notation (Li et al., JMLR 2018, Algorithm 1)
+--------------------------------------------
+``R`` = ``max_resources / min_resources`` (the largest budget in units of the
+smallest); ``eta`` = ``factor``; ``s_max = floor(log_eta(R))``; bracket ``s`` in
+``s_max, ..., 0`` starts ``n = ceil((s_max + 1) / (s + 1) * eta**s)`` candidates
+at ``r = max_resources * eta**-s``; its rung ``i`` in ``0..s`` evaluates
+``n_i = floor(n * eta**-i)`` candidates at ``r_i = r * eta**i`` and keeps the top
+``floor(n_i / eta)`` (which is ``n_{i+1}``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from numbers import Integral, Real
+from typing import Callable
+
+import numpy as np
+
+from ._base import BaseSearchCV, select_best_at_largest_resource
+from ._evaluate import FromScratchEvaluator
+from ._incremental import (
+    IncrementalEvaluator,
+    WarmStartTrainer,
+    classes_for,
+    final_estimator,
+    has_partial_fit,
+    train_partial_fit,
+)
+from ._sklearn_compat import Interval, StrOptions
+from ._strategy import Strategy, Trial
+from .bayes._strategy import BayesStrategy
+from .integration._skorch import is_skorch_net, warn_about_search_pitfalls
+
+__all__ = ["HyperbandSearchCV", "HyperbandStrategy", "hyperband_schedule"]
+
+_TOL = 1e-9  # float slack for floor/ceil/log of products of a float factor
+DEFAULT_MAX_EPOCHS = 81  # max_resources="auto" for partial_fit without max_epochs
+RANDOM_FRACTION = 1 / 3  # BOHB's share of random candidates when sampler="bayes"
+
+
+def hyperband_schedule(max_resources: int, min_resources: int = 1,
+                       factor: float = 3) -> list[list[tuple[int, int]]]:
+    """The (n_i, r_i) rungs of every bracket of one Hyperband iteration.
+
+    Parameters
+    ----------
+    max_resources, min_resources : int
+        Largest and smallest budget of one evaluation; ``R = max / min``.
+    factor : float
+        ``eta`` > 1.
+
+    Returns
+    -------
+    schedule : list of list of (int, int)
+        ``schedule[k]`` is bracket ``s = s_max - k``: ``[(n_0, r_0), ..., (n_s,
+        r_s)]`` with ``r_s = max_resources``. Resources are rounded to integers.
+
+    Examples
+    --------
+    >>> [rungs[0] for rungs in hyperband_schedule(81, 1, 3)]
+    [(81, 1), (34, 3), (15, 9), (8, 27), (5, 81)]
+    """
+    s_max = 0
+    while min_resources * factor ** (s_max + 1) <= max_resources * (1 + _TOL):
+        s_max += 1
+    schedule = []
+    for s in range(s_max, -1, -1):
+        n = math.ceil((s_max + 1) / (s + 1) * factor**s - _TOL)
+        rungs = []
+        for i in range(s + 1):
+            n_i = math.floor(n * factor**-i + _TOL)
+            r_i = max(min_resources, round(max_resources * factor ** (i - s)))
+            rungs.append((n_i, int(r_i)))
+        schedule.append(rungs)
+    return schedule
+
+
+@dataclass
+class _Bracket:
+    """State of one bracket: the rung being evaluated and its trials."""
+
+    index: int
+    rungs: list[tuple[int, int]]
+    rung: int = -1  # -1: not started
+    waiting: bool = False
+    params: list[dict] = field(default_factory=list)  # of the rung's candidates
+    parents: list = field(default_factory=list)  # trial each candidate continues
+    trial_ids: list[int] = field(default_factory=list)
+
+    @property
+    def finished(self) -> bool:
+        return self.rung >= 0 and not self.params
+
+
+class HyperbandStrategy(Strategy):
+    """Ask/tell Hyperband; independent brackets share batches.
+
+    With ``sampler="random"`` the first rungs of all brackets form the first
+    batch, and each later batch holds the next rung of every bracket that is
+    still running. With ``sampler="bayes"`` one new bracket starts per batch, so
+    that its candidates come from a GP fitted on what earlier brackets measured.
+
+    Parameters
+    ----------
+    space, rng
+        See :class:`~skhpo._strategy.Strategy`.
+    max_resources, min_resources, factor
+        See :func:`hyperband_schedule`.
+    n_iterations : int, default=1
+        Hyperband iterations (all brackets, again).
+    sampler : {"random", "bayes"}, default="random"
+        How new candidates are drawn.
+    resource_param : str or None, default=None
+        If set, each trial's params also set this estimator parameter to r_i.
+    continue_promoted : bool, default=True
+        Whether a promoted candidate continues its own trial (``Trial.parent``).
+    release : callable or None, default=None
+        Called with the indices of trials whose models are no longer needed
+        (eliminated, or finished their bracket).
+    """
+
+    def __init__(self, space, rng, *, max_resources, min_resources=1, factor=3,
+                 n_iterations=1, sampler="random", resource_param=None,
+                 continue_promoted=True, release: Callable | None = None) -> None:
+        super().__init__(space, rng)
+        self.schedule = hyperband_schedule(max_resources, min_resources, factor)
+        self.sampler = sampler
+        self.resource_param = resource_param
+        self.continue_promoted = continue_promoted
+        self.release = release
+        self.brackets = [
+            _Bracket(index=it * len(self.schedule) + k, rungs=rungs)
+            for it in range(n_iterations) for k, rungs in enumerate(self.schedule)
+        ]
+        self.results: dict[int, list[tuple[dict, float]]] = defaultdict(list)
+        self._asked: list[_Bracket] = []
+        self._n_trials = 0
+
+    @property
+    def max_trials(self) -> int:
+        return sum(n for b in self.brackets for n, _ in b.rungs)
+
+    def ask(self) -> list[Trial]:
+        batch: list[Trial] = []
+        self._asked = []
+        n_new = 0
+        for bracket in self.brackets:
+            if bracket.waiting or bracket.finished:
+                continue
+            if bracket.rung < 0:
+                if self.sampler == "bayes" and n_new:
+                    continue
+                n_new += 1
+                bracket.rung = 0
+                bracket.params = self._sample(bracket.rungs[0][0])
+                bracket.parents = [None] * len(bracket.params)
+            batch.extend(self._trials(bracket, first_id=self._n_trials + len(batch)))
+            self._asked.append(bracket)
+        self._n_trials += len(batch)
+        return batch
+
+    def _trials(self, bracket: _Bracket, first_id: int) -> list[Trial]:
+        resource = bracket.rungs[bracket.rung][1]
+        info = {"bracket": bracket.index, "iter": bracket.rung, "n_resources": resource}
+        extra = {self.resource_param: resource} if self.resource_param else {}
+        bracket.waiting = True
+        bracket.trial_ids = list(range(first_id, first_id + len(bracket.params)))
+        return [
+            Trial({**params, **extra} if extra else params, resource=resource,
+                  parent=parent if self.continue_promoted else None, info=info)
+            for params, parent in zip(bracket.params, bracket.parents)
+        ]
+
+    def tell(self, trials: list[Trial], scores: np.ndarray) -> None:
+        scores = np.asarray(scores, dtype=float)
+        offset = 0
+        for bracket in self._asked:
+            n = len(bracket.params)
+            self._promote(bracket, scores[offset:offset + n])
+            offset += n
+        self._asked = []
+
+    def _promote(self, bracket: _Bracket, scores: np.ndarray) -> None:
+        """Record a rung's scores and keep its top ``n_{i+1}`` finite scores."""
+        resource = bracket.rungs[bracket.rung][1]
+        self.results[resource].extend(zip(bracket.params, scores))
+        bracket.waiting = False
+        keep: list[int] = []
+        if bracket.rung + 1 < len(bracket.rungs):
+            finite = np.flatnonzero(np.isfinite(scores))
+            order = finite[np.argsort(-scores[finite], kind="stable")]
+            keep = sorted(order[: bracket.rungs[bracket.rung + 1][0]].tolist())
+        dropped = [t for i, t in enumerate(bracket.trial_ids) if i not in keep]
+        bracket.params = [bracket.params[i] for i in keep]
+        bracket.parents = [bracket.trial_ids[i] for i in keep]
+        bracket.rung += 1
+        if self.release is not None and dropped:
+            self.release(dropped)
+
+    def _sample(self, n: int) -> list[dict]:
+        """``n`` new candidates: uniform, or BOHB-like from a GP when asked to."""
+        data = self._model_data() if self.sampler == "bayes" else None
+        if data is None:
+            return self.space.sample(n, self.rng)
+        n_model = n - int(n * RANDOM_FRACTION)
+        optimizer = BayesStrategy(self.space, self.rng, n_iter=n_model,
+                                  n_initial_points=0, n_points=n_model)
+        optimizer.tell([Trial(p) for p, _ in data], np.array([s for _, s in data]))
+        proposed = [trial.params for trial in optimizer.ask()]
+        return proposed + self.space.sample(n - len(proposed), self.rng)
+
+    def _model_data(self) -> list[tuple[dict, float]] | None:
+        """Results of the largest resource with at least ``n_columns + 2`` finite scores."""
+        for resource in sorted(self.results, reverse=True):
+            data = self.results[resource]
+            if sum(np.isfinite(s) for _, s in data) >= self.space.n_columns + 2:
+                return data
+        return None
+
+
+class SubsampleEvaluator(FromScratchEvaluator):
+    """From-scratch fits on the first ``resource`` samples of a fixed permutation
+    of each training fold (so the subsets are nested); test folds stay whole."""
+
+    def set_random_state(self, seed: int) -> None:
+        rng = np.random.RandomState(seed)
+        self._orders = [rng.permutation(train) for train, _ in self.context.splits]
+
+    def splits_of(self, trial: Trial) -> list[tuple[np.ndarray, np.ndarray]]:
+        return [
+            (np.sort(order[: trial.resource]), test)
+            for order, (_, test) in zip(self._orders, self.context.splits)
+        ]
+
+
+class HyperbandSearchCV(BaseSearchCV):
+    """Hyperband: brackets of successive halving, with training that continues.
+
+    Candidates are evaluated on a small budget first (few epochs, few samples,
+    few trees) and only the best ``1 / factor`` of each rung go on to a budget
+    ``factor`` times larger. Hyperband runs several such brackets, from many
+    candidates on a small budget to few candidates on the full budget, so that
+    it stays robust when small budgets rank candidates badly. Everything else
+    (``cv_results_``, ``best_*``, ``refit``, multi-metric scoring,
+    ``error_score``, ``n_jobs``, delegation) behaves as in
+    :class:`~sklearn.model_selection.GridSearchCV`.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        The estimator to tune; cloned for every candidate and fold.
+    search_spaces : dict or list of dict
+        ``parameter name -> domain``: an skhpo :class:`~skhpo.space.Real`,
+        :class:`~skhpo.space.Integer` or :class:`~skhpo.space.Categorical`, a
+        list of values (categorical), a frozen scipy.stats distribution, or a
+        fixed value. A list of dicts is a union of subspaces.
+    resource : str, default="auto"
+        What the budget counts:
+
+        - ``"partial_fit"``: passes of ``partial_fit`` over the training fold
+          (epochs of a skorch net). One model per candidate and fold is kept
+          between rungs and a promoted candidate continues from where it
+          stopped. For a Pipeline, the steps before the last are fitted once
+          per fold and the last step is trained with ``partial_fit``.
+          Classifiers get ``classes=np.unique(y)`` on their first call.
+        - ``"n_samples"``: a subsample of each training fold (nested across
+          rungs, fixed per fold); test folds are never subsampled.
+        - an estimator parameter (``"max_iter"``, ``"n_estimators"``,
+          ``"max_epochs"``, ``"clf__max_iter"``...): set to the rung's
+          budget, and each rung fits from scratch, unless the estimator has
+          ``warm_start=True``: then its kept model is fitted again with the
+          larger value and continues (right for ensembles, whose parameter is
+          a total; SGD and MLP models would train ``max_iter`` *more*
+          iterations, so use ``"partial_fit"`` for them).
+        - ``"auto"``: ``"partial_fit"`` if the estimator (or a Pipeline's last
+          step) has ``partial_fit``, else ``"n_samples"``.
+    max_resources : int or "auto", default="auto"
+        Budget of one candidate on the last rung (``R`` in units of
+        ``min_resources``). ``"auto"``: the smallest training fold for
+        ``"n_samples"``; the net's ``max_epochs`` for skorch nets and 81
+        otherwise for ``"partial_fit"``; the estimator's value of the
+        parameter for a parameter resource.
+    min_resources : int or "auto", default="auto"
+        Smallest budget of one candidate. ``"auto"``: 1, except for
+        ``"n_samples"`` where it is ``2 * n_splits`` (times the number of
+        classes for a classifier), as HalvingRandomSearchCV's ``"smallest"``.
+    factor : float, default=3
+        ``eta``: each rung keeps ``floor(n_i / factor)`` candidates and gives
+        them ``factor`` times the budget.
+    hyperband_iterations : int, default=1
+        How many times all brackets are run.
+    sampler : {"random", "bayes"}, default="random"
+        How new candidates are drawn. ``"bayes"`` (BOHB-like): after the first
+        bracket, two thirds of each new bracket's candidates maximize the
+        expected improvement of the :class:`~skhpo.BayesSearchCV` Gaussian
+        process fitted on the largest budget that has at least
+        ``n_columns + 2`` results, and one third are uniform.
+    scoring : str, callable, list, tuple or dict, default=None
+        As in GridSearchCV. Promotion uses the ``refit`` metric (or the first).
+    n_jobs : int, default=None
+        Parallel jobs (joblib). All (candidate, fold) tasks of a batch run in
+        parallel, and a batch holds the current rung of every running bracket.
+    refit : bool, str or callable, default=True
+        As in GridSearchCV. With ``"partial_fit"`` the best candidate is
+        trained on all the data by ``partial_fit`` for its ``n_resources``
+        passes; with a parameter resource, the parameter is part of
+        ``best_params_``; with ``"n_samples"`` it is fitted on all samples.
+    cv : int, cross-validation generator or iterable, default=None
+        As in GridSearchCV. The folds are split once per ``fit``, so every
+        rung and bracket compares candidates on the same data.
+    verbose : int, default=0
+        Verbosity.
+    pre_dispatch : int or str, default="2*n_jobs"
+        As in GridSearchCV.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the candidates, the subsamples and the GP. With an int,
+        ``cv_results_`` (times aside) does not depend on ``n_jobs``, provided
+        the estimator is itself seeded.
+    error_score : "raise" or float, default=np.nan
+        Score of a failed fit or ``partial_fit``; the model is dropped and the
+        candidate is not promoted.
+    return_train_score : bool, default=False
+        As in GridSearchCV.
+    callbacks : callable or list of callables, default=None
+        Called after each batch (see :mod:`skhpo.callbacks`); returning True
+        stops the search.
+    max_time : float, default=None
+        Seconds after which no new batch is started.
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        One row per (candidate, rung), as in HalvingRandomSearchCV, with the
+        GridSearchCV keys plus ``bracket``, ``iter`` (the rung within the
+        bracket), ``n_resources`` (the rung's budget) and ``iteration`` (the
+        batch).
+    best_estimator_, best_score_, best_params_, best_index_, scorer_, \
+n_splits_, refit_time_, multimetric_, classes_, n_features_in_, \
+feature_names_in_
+        As in GridSearchCV, except that ``best_*`` are chosen among the rows
+        evaluated at the largest budget (unless ``refit`` is a callable).
+    resource_ : str
+        The resource used (``"auto"`` resolved).
+    max_resources_, min_resources_ : int
+        The budgets used (``"auto"`` resolved).
+    n_candidates_ : list of list of int
+        ``n_candidates_[b][i]``: candidates evaluated at rung ``i`` of bracket
+        ``b``.
+    n_resources_ : list of list of int
+        ``n_resources_[b][i]``: the budget of rung ``i`` of bracket ``b``.
+    resources_used_ : int
+        Resource units spent by the search, all folds together (refit
+        excluded): passes or epochs for ``"partial_fit"``, samples for
+        ``"n_samples"``, parameter units for a parameter resource.
+    n_iterations_ : int
+        Number of batches evaluated.
+
+    See Also
+    --------
+    sklearn.model_selection.HalvingRandomSearchCV : One bracket; every rung
+        refits from scratch.
+    skhpo.BayesSearchCV : Bayesian optimization at full budget.
+
+    Notes
+    -----
+    Symbols of Li et al. [1]_: ``eta`` is ``factor``, ``R`` is
+    ``max_resources_ / min_resources_``, bracket ``s`` (``s_max`` down to 0,
+    ``s_max = floor(log_eta(R))``) starts ``n = ceil((s_max + 1) / (s + 1) *
+    eta**s)`` candidates at ``r = max_resources_ * eta**-s``, and its rung ``i``
+    evaluates ``n_i = floor(n * eta**-i)`` candidates with ``r_i = r * eta**i``
+    (``n_resources``), keeping the top ``floor(n_i / eta)``. For ``R = 81``,
+    ``eta = 3``:
+
+    ======  ==========  ==========  ==========  ==========  ==========
+    rung i  s=4         s=3         s=2         s=1         s=0
+    ======  ==========  ==========  ==========  ==========  ==========
+    0       81 x 1      34 x 3      15 x 9      8 x 27      5 x 81
+    1       27 x 3      11 x 9      5 x 27      2 x 81
+    2       9 x 9       3 x 27      1 x 81
+    3       3 x 27      1 x 81
+    4       1 x 81
+    ======  ==========  ==========  ==========  ==========  ==========
+
+    Budget per fold and iteration: ``sum_s sum_i n_i * (r_i - r_{i-1})`` when
+    promoted candidates continue (``"partial_fit"``, ``warm_start``), with
+    ``r_{-1} = 0``; 1,581 epochs in the table above, against
+    ``sum_s sum_i n_i * r_i`` = 2,025 when every rung restarts.
+
+    Unlike dask-ml's HyperbandSearchCV, the folds are real cross-validation
+    folds shared by all brackets, models are never copied between calls, and
+    ``refit`` retrains the best candidate on all the data.
+
+    skorch nets: one unit is one epoch whatever ``max_epochs`` (it is set to
+    the rung's increment for one ``partial_fit`` call), and the history grows
+    across rungs. A net's ``train_split`` holds out part of each training fold
+    at every call, and ``EarlyStopping``'s patience restarts at every call:
+    both are warned about (:class:`~skhpo.exceptions.SkhpoWarning`); pass
+    ``train_split=None`` and leave early stopping to the rungs.
+
+    References
+    ----------
+    .. [1] Li, Jamieson, DeSalvo, Rostamizadeh, Talwalkar, "Hyperband: A Novel
+       Bandit-Based Approach to Hyperparameter Optimization", JMLR 18(185), 2018.
+    .. [2] Falkner, Klein, Hutter, "BOHB: Robust and Efficient Hyperparameter
+       Optimization at Scale", ICML 2018.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from skhpo import HyperbandSearchCV, Real
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = HyperbandSearchCV(
+    ...     SGDClassifier(random_state=0),
+    ...     {"alpha": Real(1e-5, 1e-1, prior="log-uniform")},
+    ...     max_resources=9, random_state=0).fit(X, y)
+    >>> search.resource_, search.n_candidates_
+    ('partial_fit', [[9, 3, 1], [5, 1], [3]])
+    >>> search.resources_used_  # (9 + 3*2 + 1*6 + 5*3 + 1*6 + 3*9) epochs x 5 folds
+    345
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSearchCV._parameter_constraints,
+        "resource": [str],
+        "max_resources": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "min_resources": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "factor": [Interval(Real, 1, None, closed="neither")],
+        "hyperband_iterations": [Interval(Integral, 1, None, closed="left")],
+        "sampler": [StrOptions({"random", "bayes"})],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        search_spaces,
+        *,
+        resource="auto",
+        max_resources="auto",
+        min_resources="auto",
+        factor=3,
+        hyperband_iterations=1,
+        sampler="random",
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        callbacks=None,
+        max_time=None,
+    ):
+        super().__init__(
+            estimator,
+            search_spaces,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            random_state=random_state,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            callbacks=callbacks,
+            max_time=max_time,
+        )
+        self.resource = resource
+        self.max_resources = max_resources
+        self.min_resources = min_resources
+        self.factor = factor
+        self.hyperband_iterations = hyperband_iterations
+        self.sampler = sampler
+
+    # -- validation -----------------------------------------------------------
+
+    def _check_search_parameters(self, space) -> None:
+        estimator, name = self.estimator, type(self.estimator).__name__
+        resource = self.resource
+        if resource == "auto":
+            resource = "partial_fit" if has_partial_fit(estimator) else "n_samples"
+        if resource == "partial_fit":
+            if not has_partial_fit(estimator):
+                raise TypeError(
+                    f"resource='partial_fit' needs an estimator with partial_fit (or a "
+                    f"Pipeline whose last step has it); {name} has none. Use "
+                    "resource='n_samples' or an estimator parameter such as 'max_iter'."
+                )
+            if is_skorch_net(final_estimator(estimator)):
+                warn_about_search_pitfalls(final_estimator(estimator), type(self).__name__)
+        elif resource != "n_samples":
+            params = estimator.get_params(deep=True)
+            if resource not in params:
+                raise ValueError(
+                    f"resource={resource!r} is not 'auto', 'n_samples', 'partial_fit' "
+                    f"or a parameter of {name}; its parameters are {sorted(params)}."
+                )
+            if any(resource in sub for sub in space.subspaces):
+                raise ValueError(
+                    f"resource={resource!r} is also in search_spaces; the resource "
+                    "is set by the search, so remove it from search_spaces."
+                )
+        self.resource_ = resource
+
+    def _check_input_parameters(self, X, y, split_params) -> None:
+        if self.resource_ == "n_samples":
+            min_resources, max_resources = self._sample_budgets(X, y, split_params)
+        else:
+            max_resources = self.max_resources
+            if max_resources == "auto":
+                max_resources = self._auto_max_resources()
+            min_resources = 1 if self.min_resources == "auto" else self.min_resources
+        if min_resources > max_resources:
+            raise ValueError(
+                f"min_resources_={min_resources} is greater than max_resources_="
+                f"{max_resources}; lower min_resources or raise max_resources."
+            )
+        self.min_resources_, self.max_resources_ = int(min_resources), int(max_resources)
+
+    def _sample_budgets(self, X, y, split_params) -> tuple[int, int]:
+        cv = self._checked_cv_orig
+        sizes = [len(train) for train, _ in cv.split(X, y, **split_params)]
+        smallest = min(sizes)
+        max_resources = smallest if self.max_resources == "auto" else self.max_resources
+        if max_resources > smallest:
+            raise ValueError(
+                f"max_resources={max_resources} is greater than {smallest}, the size "
+                f"of the smallest training fold ({len(sizes)} folds of {len(X)} "
+                "samples); with resource='n_samples' lower max_resources or use "
+                "max_resources='auto'."
+            )
+        min_resources = self.min_resources
+        if min_resources == "auto":
+            classes = classes_for(self.estimator, y)
+            n_classes = 1 if classes is None else len(classes)
+            min_resources = min(2 * len(sizes) * n_classes, max_resources)
+        return min_resources, max_resources
+
+    def _auto_max_resources(self) -> int:
+        if self.resource_ == "partial_fit":
+            max_epochs = getattr(final_estimator(self.estimator), "max_epochs", None)
+            return max_epochs if isinstance(max_epochs, Integral) else DEFAULT_MAX_EPOCHS
+        value = self.estimator.get_params(deep=True)[self.resource_]
+        if not isinstance(value, Integral) or value < 1:
+            raise ValueError(
+                f"max_resources='auto' takes the estimator's {self.resource_}="
+                f"{value!r}, which is not a positive integer; give max_resources."
+            )
+        return int(value)
+
+    def _warm_start(self) -> bool:
+        prefix = self.resource_.rpartition("__")[0]
+        key = f"{prefix}__warm_start" if prefix else "warm_start"
+        return self.estimator.get_params(deep=True).get(key) is True
+
+    # -- search ---------------------------------------------------------------
+
+    def _make_evaluator(self, context):
+        if self.resource_ == "partial_fit":
+            return IncrementalEvaluator(context)
+        if self.resource_ == "n_samples":
+            return SubsampleEvaluator(context)
+        if self._warm_start():
+            return IncrementalEvaluator(context, WarmStartTrainer())
+        return FromScratchEvaluator(context)
+
+    def _make_strategy(self, space, rng):
+        evaluator = self._evaluator
+        if isinstance(evaluator, SubsampleEvaluator):
+            evaluator.set_random_state(rng.randint(np.iinfo(np.int32).max))
+        incremental = isinstance(evaluator, IncrementalEvaluator)
+        return HyperbandStrategy(
+            space,
+            rng,
+            max_resources=self.max_resources_,
+            min_resources=self.min_resources_,
+            factor=self.factor,
+            n_iterations=self.hyperband_iterations,
+            sampler=self.sampler,
+            resource_param=self.resource_ if self.resource_ not in (
+                "partial_fit", "n_samples") else None,
+            continue_promoted=incremental,
+            release=evaluator.release if incremental else None,
+        )
+
+    def _run_search(self, space, evaluator, *, callback_ctx=None, refit_metric="score"):
+        self._evaluator = evaluator  # read by _make_strategy
+        try:
+            history = super()._run_search(space, evaluator, callback_ctx=callback_ctx,
+                                          refit_metric=refit_metric)
+        finally:
+            if isinstance(evaluator, IncrementalEvaluator):
+                evaluator.release_all()  # a stopped search leaves live models
+            del self._evaluator
+        self._set_budget_attributes(history.trials)
+        return history
+
+    def _set_budget_attributes(self, trials: list[Trial]) -> None:
+        rungs: dict[int, dict[int, list[Trial]]] = defaultdict(lambda: defaultdict(list))
+        for trial in trials:
+            rungs[trial.info["bracket"]][trial.info["iter"]].append(trial)
+        brackets = [rungs[b] for b in sorted(rungs)]
+        self.n_candidates_ = [[len(r[i]) for i in sorted(r)] for r in brackets]
+        self.n_resources_ = [[r[i][0].resource for i in sorted(r)] for r in brackets]
+        spent = sum(
+            t.resource - (0 if t.parent is None else trials[t.parent].resource)
+            for t in trials
+        )
+        self.resources_used_ = int(spent * self.n_splits_)
+        self._row_resources = [t.resource for t in trials]
+
+    _select_best_index = staticmethod(select_best_at_largest_resource)
+
+    def _refit_best_estimator(self, estimator, X, y, fit_params) -> None:
+        """With ``"partial_fit"``, the best row's ``n_resources`` passes on all data."""
+        if self.resource_ != "partial_fit":
+            super()._refit_best_estimator(estimator, X, y, fit_params)
+            return
+        train_partial_fit(estimator, X, y, self._row_resources[self.best_index_],
+                          fresh=True, classes=classes_for(estimator, y),
+                          fit_params=fit_params)
