@@ -5,7 +5,7 @@ from __future__ import annotations
 from sklearn.linear_model import LogisticRegression
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from skhpo import BayesSearchCV, GeneticSearchCV, Real
+from skhpo import BayesSearchCV, GeneticSearchCV, HyperbandSearchCV, Real
 
 SPACE = {"C": Real(1e-2, 1e2, prior="log-uniform")}
 
@@ -14,6 +14,7 @@ INSTANCES = [
                   cv=2, random_state=0),
     GeneticSearchCV(LogisticRegression(), SPACE, population_size=2, n_generations=1,
                     tournament_size=2, cv=2, random_state=0),
+    HyperbandSearchCV(LogisticRegression(), SPACE, cv=2, random_state=0),
 ]
 
 # check name -> reason, for every instance
