@@ -2,6 +2,7 @@
 
 from ._genetic import GeneticSearchCV
 from ._hyperband import HyperbandSearchCV
+from ._pbt import PBTSearchCV
 from .bayes import BayesSearchCV
 from .space import Categorical, Integer, Real, Space
 
@@ -13,6 +14,7 @@ __all__ = [
     "GeneticSearchCV",
     "HyperbandSearchCV",
     "Integer",
+    "PBTSearchCV",
     "Real",
     "Space",
 ]

@@ -1,0 +1,405 @@
+"""PBTSearchCV: population-based training of incrementally trained estimators."""
+
+from __future__ import annotations
+
+import copy
+import math
+from numbers import Integral, Real as RealNumber
+
+import numpy as np
+
+from ._base import BaseSearchCV, select_best_at_largest_resource
+from ._incremental import IncrementalEvaluator, classes_for, has_partial_fit, train_partial_fit
+from ._sklearn_compat import Interval
+from ._strategy import Strategy, Trial
+from .integration._skorch import is_skorch_net, warn_about_search_pitfalls
+from .space import Categorical, Constant, Dimension, Integer, Real, ScipyDimension
+
+__all__ = ["PBTSearchCV", "PBTStrategy", "explore"]
+
+# skorch re-initializes the module (and optimizer) when these change
+_REINITIALIZING_PREFIXES = ("module__", "criterion__")
+
+
+def _perturb(dim: Dimension, value, factor: float):
+    """``value * factor`` kept inside ``dim`` (an integer always moves by >= 1)."""
+    new = value * factor
+    if isinstance(dim, Integer) or (isinstance(dim, ScipyDimension) and dim._discrete):
+        new = int(round(new))
+        if new == value and factor != 1:
+            new = value + (1 if factor > 1 else -1)
+    if isinstance(dim, (Real, Integer)):
+        low, high = dim.low, dim.high
+    else:
+        low, high = dim.distribution.support()
+    clipped = min(max(new, low), high)
+    return type(value)(clipped) if isinstance(value, (int, float)) else clipped
+
+
+def explore(params: dict, dims: dict, mutable: list, rng: np.random.RandomState, *,
+            resample_probability: float, perturbation_factors) -> dict:
+    """PBT's explore step: perturb or resample each mutable parameter.
+
+    Categoricals are always resampled; numbers are resampled with probability
+    ``resample_probability``, else multiplied by a factor drawn from
+    ``perturbation_factors`` (so a log prior moves by equal ratios), rounded for
+    integers and clipped to the bounds.
+    """
+    new = dict(params)
+    for name in mutable:
+        dim = dims.get(name)
+        if dim is None or isinstance(dim, Constant):
+            continue
+        if isinstance(dim, Categorical) or rng.uniform() < resample_probability:
+            new[name] = dim.sample(1, rng)[0]
+        else:
+            factor = perturbation_factors[rng.randint(len(perturbation_factors))]
+            new[name] = _perturb(dim, params[name], factor)
+    return new
+
+
+class PBTStrategy(Strategy):
+    """Ask/tell population-based training (synchronous rounds).
+
+    Round 0 trains ``population_size`` samples of the space for
+    ``perturbation_interval`` units. After each round the bottom
+    ``quantile_fraction`` of members copy the models of a random member of the top
+    quantile (exploit) and perturb its hyperparameters (explore); the others
+    continue. Trials carry ``parent`` (the trial whose models they continue) and
+    ``resource`` (the cumulative units their models reach).
+
+    Attributes
+    ----------
+    schedules_ : list of list of (int, dict)
+        For each member, ``(step, params)``: the step at which each parameter set
+        took effect, including the history inherited when it exploited another.
+    scores_ : ndarray of shape (population_size,)
+        Latest score of each member.
+    """
+
+    def __init__(self, space, rng, *, population_size, max_resources, perturbation_interval,
+                 mutable_params, quantile_fraction, resample_probability,
+                 perturbation_factors, release=None):
+        super().__init__(space, rng)
+        self.population_size = population_size
+        self.max_resources = max_resources
+        self.interval = perturbation_interval
+        self.mutable = list(mutable_params)
+        self.quantile_fraction = quantile_fraction
+        self.resample_probability = resample_probability
+        self.factors = tuple(perturbation_factors)
+        self.release = release
+        self.round = 0
+        self.step = 0
+        self.schedules_: list[list[tuple[int, dict]]] = []
+        self.scores_ = np.full(population_size, np.nan)
+        self._last_trial = np.full(population_size, -1)  # trial index per member
+        self._params: list[dict] = []
+        self._n_trials = 0
+
+    @property
+    def max_trials(self) -> int:
+        return self.population_size * math.ceil(self.max_resources / self.interval)
+
+    def ask(self) -> list[Trial]:
+        if self.step >= self.max_resources:
+            return []
+        target = min(self.step + self.interval, self.max_resources)
+        if self.round == 0:
+            self._params = self.space.sample(self.population_size, self.rng)
+            self.schedules_ = [[(0, dict(p))] for p in self._params]
+            parents = [-1] * self.population_size
+            continued = [None] * self.population_size
+        else:
+            parents, continued = self._exploit_and_explore()
+        trials = [
+            Trial(dict(self._params[m]), resource=target, parent=continued[m],
+                  info={"round": self.round, "member": m, "parent": parents[m],
+                        "n_resources": target})
+            for m in range(self.population_size)
+        ]
+        self.step = target
+        return trials
+
+    def _exploit_and_explore(self) -> tuple[list[int], list[int]]:
+        n_swap = max(1, int(self.quantile_fraction * self.population_size))
+        # failed members (NaN) rank last; ties keep member order (deterministic)
+        order = np.argsort(-np.nan_to_num(self.scores_, nan=-np.inf), kind="stable")
+        top, bottom = order[:n_swap], order[-n_swap:]
+        parents = [-1] * self.population_size
+        continued = [int(self._last_trial[m]) for m in range(self.population_size)]
+        for member in bottom:
+            donor = int(top[self.rng.randint(len(top))])
+            sub = self.space.subspaces[self.space.find_subspace(self._params[donor])]
+            new_params = explore(self._params[donor], sub, self.mutable, self.rng,
+                                 resample_probability=self.resample_probability,
+                                 perturbation_factors=self.factors)
+            parents[member] = donor
+            continued[member] = int(self._last_trial[donor])
+            self._params[member] = new_params
+            self.schedules_[member] = copy.deepcopy(self.schedules_[donor]) + [
+                (self.step, dict(new_params))
+            ]
+        if self.release is not None:
+            # the bottom members' own models are continued by nobody
+            self.release([self._last_trial[m] for m in bottom if m not in top])
+        return parents, continued
+
+    def tell(self, trials: list[Trial], scores: np.ndarray) -> None:
+        for trial, score in zip(trials, scores):
+            member = trial.info["member"]
+            self.scores_[member] = score
+            self._last_trial[member] = self._n_trials
+            self._n_trials += 1
+        self.round += 1
+
+
+class PBTSearchCV(BaseSearchCV):
+    """Population-based training with cross-validation.
+
+    A population of ``population_size`` members, each one model per CV fold, is
+    trained incrementally (``partial_fit``; one step is one pass over the training
+    fold, or one epoch of a skorch net). Every ``perturbation_interval`` steps
+    all members are scored on their test folds; the bottom ``quantile_fraction``
+    copy the fitted state of a random top member (exploit: weights, and for skorch
+    the optimizer state, fold by fold) and perturb its hyperparameters (explore).
+    The others continue untouched. The result is a hyperparameter *schedule*.
+
+    Parameters
+    ----------
+    estimator : estimator object
+        Has ``partial_fit`` (SGDClassifier, MLPClassifier, a Pipeline whose last
+        step has it) or is a skorch net.
+    search_spaces : dict or list of dict
+        As in :class:`~skhpo.BayesSearchCV`; members start from independent samples.
+    population_size : int, default=10
+        Number of members.
+    max_resources : int, default=20
+        Total ``partial_fit`` steps (epochs) per member.
+    perturbation_interval : int, default=5
+        Steps between exploit/explore rounds.
+    mutable_params : list of str, default=None
+        Names that may change during training. Default: every numeric
+        (Real/Integer) parameter of ``search_spaces``, except skorch's
+        ``module__*`` and ``criterion__*``, which re-initialize the network.
+    quantile_fraction : float, default=0.25
+        Share of the population in the top and in the bottom quantile.
+    resample_probability : float, default=0.25
+        Probability that an explored number is resampled instead of perturbed.
+    perturbation_factors : tuple of float, default=(0.8, 1.2)
+        Factors an explored number is multiplied by.
+    scoring, n_jobs, refit, cv, verbose, pre_dispatch, random_state, \
+error_score, return_train_score, callbacks, max_time
+        As in :class:`~skhpo.BayesSearchCV`.
+
+    Attributes
+    ----------
+    cv_results_ : dict of numpy (masked) ndarrays
+        One row per member per round, with extra columns ``round``,
+        ``n_resources`` (steps trained so far), ``member`` and ``parent`` (the
+        member whose state was copied at that round, or -1).
+    best_params_ : dict
+        Final hyperparameters of the best member after the last round.
+    best_index_, best_score_, best_estimator_, scorer_, n_splits_, refit_time_, \
+multimetric_
+        As in GridSearchCV; ``best_*`` are chosen among the last round's rows.
+    best_schedule_ : list of (int, dict)
+        The best member's schedule: the step at which each parameter set took
+        effect, inherited history included.
+    schedules_ : list of list of (int, dict)
+        The schedule of every member.
+    mutable_params_ : list of str
+        The parameters that were allowed to change.
+    resources_used_ : int
+        ``partial_fit`` steps trained during the search, all folds together.
+
+    See Also
+    --------
+    skhpo.HyperbandSearchCV : Multi-fidelity search with continued training.
+
+    Notes
+    -----
+    The rounds are synchronous: every member trains ``perturbation_interval``
+    steps, then the population is ranked. A member in the bottom quantile picks a
+    donor uniformly from the top quantile; its models become deep copies of the
+    donor's (for skorch nets, module and optimizer state), then explored
+    parameters are set on the live models with ``set_params``. For skorch use
+    ``lr`` or ``optimizer__*`` as mutable parameters: they update the live
+    optimizer in place.
+
+    With ``refit=True`` the best member's schedule is replayed on the whole
+    training data: a fresh model is trained with ``partial_fit``, switching
+    parameters at the recorded steps, for ``max_resources`` steps.
+
+    References
+    ----------
+    .. [1] Jaderberg et al., "Population Based Training of Neural Networks",
+       arXiv:1711.09846, 2017.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_iris
+    >>> from sklearn.linear_model import SGDClassifier
+    >>> from skhpo import PBTSearchCV, Real
+    >>> X, y = load_iris(return_X_y=True)
+    >>> search = PBTSearchCV(SGDClassifier(random_state=0),
+    ...                      {"alpha": Real(1e-5, 1e-1, prior="log-uniform")},
+    ...                      population_size=4, max_resources=6,
+    ...                      perturbation_interval=2, random_state=0).fit(X, y)
+    >>> len(search.cv_results_["params"])
+    12
+    """
+
+    _parameter_constraints: dict = {
+        **BaseSearchCV._parameter_constraints,
+        "population_size": [Interval(Integral, 2, None, closed="left")],
+        "max_resources": [Interval(Integral, 1, None, closed="left")],
+        "perturbation_interval": [Interval(Integral, 1, None, closed="left")],
+        "mutable_params": [list, None],
+        "quantile_fraction": [Interval(RealNumber, 0, 0.5, closed="right")],
+        "resample_probability": [Interval(RealNumber, 0, 1, closed="both")],
+        "perturbation_factors": [tuple, list],
+    }
+
+    def __init__(
+        self,
+        estimator,
+        search_spaces,
+        *,
+        population_size=10,
+        max_resources=20,
+        perturbation_interval=5,
+        mutable_params=None,
+        quantile_fraction=0.25,
+        resample_probability=0.25,
+        perturbation_factors=(0.8, 1.2),
+        scoring=None,
+        n_jobs=None,
+        refit=True,
+        cv=None,
+        verbose=0,
+        pre_dispatch="2*n_jobs",
+        random_state=None,
+        error_score=np.nan,
+        return_train_score=False,
+        callbacks=None,
+        max_time=None,
+    ):
+        super().__init__(
+            estimator,
+            search_spaces,
+            scoring=scoring,
+            n_jobs=n_jobs,
+            refit=refit,
+            cv=cv,
+            verbose=verbose,
+            pre_dispatch=pre_dispatch,
+            random_state=random_state,
+            error_score=error_score,
+            return_train_score=return_train_score,
+            callbacks=callbacks,
+            max_time=max_time,
+        )
+        self.population_size = population_size
+        self.max_resources = max_resources
+        self.perturbation_interval = perturbation_interval
+        self.mutable_params = mutable_params
+        self.quantile_fraction = quantile_fraction
+        self.resample_probability = resample_probability
+        self.perturbation_factors = perturbation_factors
+
+    def _check_search_parameters(self, space) -> None:
+        name = type(self.estimator).__name__
+        skorch = is_skorch_net(self.estimator)
+        if not skorch and not has_partial_fit(self.estimator):
+            raise TypeError(
+                f"PBTSearchCV trains members incrementally, but {name} has no "
+                "partial_fit (nor is it a skorch net); use an estimator with "
+                "partial_fit such as SGDClassifier or MLPClassifier."
+            )
+        if self.perturbation_interval > self.max_resources:
+            raise ValueError(
+                f"perturbation_interval={self.perturbation_interval} is larger than "
+                f"max_resources={self.max_resources}; lower perturbation_interval or "
+                "raise max_resources."
+            )
+        factors = self.perturbation_factors
+        if not factors or not all(isinstance(f, RealNumber) and f > 0 for f in factors):
+            raise ValueError(
+                f"perturbation_factors={factors!r} must be a non-empty tuple of "
+                "positive numbers, e.g. (0.8, 1.2)."
+            )
+        self.mutable_params_ = self._check_mutable_params(space)
+        if skorch:
+            warn_about_search_pitfalls(self.estimator, "PBTSearchCV")
+
+    def _check_mutable_params(self, space) -> list[str]:
+        numeric = (Real, Integer, ScipyDimension)
+        if self.mutable_params is None:
+            return [
+                n for n in space.names
+                if not n.startswith(_REINITIALIZING_PREFIXES)
+                and any(isinstance(sub.get(n), numeric) for sub in space.subspaces)
+            ]
+        for name in self.mutable_params:
+            if name not in space.names:
+                raise ValueError(
+                    f"mutable_params names {name!r}, which is not in search_spaces "
+                    f"(names: {space.names}); add it to search_spaces or drop it."
+                )
+            if name.startswith(_REINITIALIZING_PREFIXES):
+                raise ValueError(
+                    f"mutable_params names {name!r}: changing a skorch 'module__' or "
+                    "'criterion__' parameter re-initializes the network's weights, "
+                    "so it cannot change during training; keep it in search_spaces "
+                    "only (fixed per member) and mutate lr or optimizer__* instead."
+                )
+        return list(self.mutable_params)
+
+    def _make_evaluator(self, context):
+        self._evaluator = IncrementalEvaluator(context)
+        return self._evaluator
+
+    def _make_strategy(self, space, rng):
+        self._strategy = PBTStrategy(
+            space,
+            rng,
+            population_size=self.population_size,
+            max_resources=self.max_resources,
+            perturbation_interval=self.perturbation_interval,
+            mutable_params=self.mutable_params_,
+            quantile_fraction=self.quantile_fraction,
+            resample_probability=self.resample_probability,
+            perturbation_factors=tuple(self.perturbation_factors),
+            release=self._evaluator.release,
+        )
+        return self._strategy
+
+    def _run_search(self, space, evaluator, *, callback_ctx=None, refit_metric="score"):
+        try:
+            history = super()._run_search(space, evaluator, callback_ctx=callback_ctx,
+                                          refit_metric=refit_metric)
+        finally:
+            evaluator.release_all()
+            del self._evaluator
+        self.schedules_ = self._strategy.schedules_
+        self.resources_used_ = evaluator.resources_used
+        self._row_members = [t.info["member"] for t in history.trials]
+        del self._strategy
+        return history
+
+    _select_best_index = staticmethod(select_best_at_largest_resource)
+
+    @property
+    def best_schedule_(self) -> list[tuple[int, dict]]:
+        """The best member's schedule: ``(step, params)`` pairs, inherited included."""
+        return self.schedules_[self._row_members[self.best_index_]]
+
+    def _refit_best_estimator(self, estimator, X, y, fit_params) -> None:
+        """Replay the best member's schedule on all the data with ``partial_fit``."""
+        classes = classes_for(estimator, y)
+        steps = [s for s, _ in self.best_schedule_] + [self.max_resources]
+        for k, (start, params) in enumerate(self.best_schedule_):
+            estimator.set_params(**params)
+            train_partial_fit(estimator, X, y, steps[k + 1] - start, fresh=k == 0,
+                              classes=classes, fit_params=fit_params)
