@@ -208,10 +208,7 @@ class GeneticStrategy(Strategy):
         self.elitism = elitism
         self.patience = patience
         self._selector, self._genes = gene_layout(space)
-        self._grid = None
-        if space.is_finite and space.size <= MAX_GRID_SIZE:
-            self._grid = space.grid_unit()
-            self._grid_keys = [_key(p) for p in self._grid]
+        self._grid: tuple[np.ndarray, list[bytes]] | None = None  # built when first needed
         self._cache: dict[bytes, float] = {}
         self._pending: tuple | None = None
         self._best, self._stale = -np.inf, 0
@@ -310,14 +307,23 @@ class GeneticStrategy(Strategy):
                                        force=True))
         if _key(child) not in seen:
             return child
-        if self._grid is None:
+        if not (self.space.is_finite and self.space.size <= MAX_GRID_SIZE):
             point = self._round(self.rng.uniform(size=self.space.n_columns))
             return point if _key(point) not in seen else child
-        unseen = [i for i, k in enumerate(self._grid_keys) if k not in seen]
-        return self._grid[self.rng.choice(unseen)] if unseen else child
+        if self._grid is None:
+            grid = self.space.grid_unit()
+            self._grid = grid, [_key(p) for p in grid]
+        grid, keys = self._grid
+        unseen = [i for i, k in enumerate(keys) if k not in seen]
+        return grid[self.rng.choice(unseen)] if unseen else child
 
     def _round(self, point: np.ndarray) -> np.ndarray:
         return self.space.round_unit(point[None])[0]
+
+    def __getstate__(self) -> dict:
+        # The search (and so this strategy, as ``optimizer_``) is pickled into every
+        # joblib task as ``caller``; the grid can be megabytes and is rebuilt on demand.
+        return {**self.__dict__, "_grid": None}
 
 
 # -- the estimator ----------------------------------------------------------------

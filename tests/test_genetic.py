@@ -370,3 +370,17 @@ def test_bad_parameters_raise_before_any_fit(params, match):
     with pytest.raises(ValueError, match=match):
         search.fit(X_DUMMY)
     assert Oracle.n_fits == 0
+
+
+def test_pickled_strategy_leaves_the_grid_out():
+    # the search, optimizer_ included, is pickled into every joblib task
+    import pickle
+
+    space = {"y": Integer(1, 5000)}  # a step of scale 0 cannot leave a point: grid used
+    strategy = make_strategy(space, 0, population_size=4, n_generations=2)
+    run(strategy, lambda p: -abs(p["y"] - 3))
+    strategy._make_new(strategy.population_[0], {_key(strategy.population_[0])}, 0.0)
+    assert strategy._grid is not None
+    assert len(pickle.dumps(strategy)) < 20_000
+    restored = pickle.loads(pickle.dumps(strategy))
+    assert restored._grid is None and restored.history_ == strategy.history_
