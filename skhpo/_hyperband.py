@@ -6,8 +6,9 @@ Notation (Li et al., JMLR 2018, Algorithm 1)
 smallest); ``eta`` = ``factor``; ``s_max = floor(log_eta(R))``; bracket ``s`` in
 ``s_max, ..., 0`` starts ``n = ceil((s_max + 1) / (s + 1) * eta**s)`` candidates
 at ``r = max_resources * eta**-s``; its rung ``i`` in ``0..s`` evaluates
-``n_i = floor(n * eta**-i)`` candidates at ``r_i = r * eta**i`` and keeps the top
-``floor(n_i / eta)`` (which is ``n_{i+1}``).
+``n_i = floor(n * eta**-i)`` candidates at ``r_i = r * eta**i`` and promotes its
+top ``n_{i+1}`` (``= floor(n_i / eta)`` for an integer ``eta``). Resources are
+rounded to integers; the last rung of every bracket is ``max_resources``.
 """
 
 from __future__ import annotations
@@ -372,7 +373,8 @@ feature_names_in_
     ``s_max = floor(log_eta(R))``) starts ``n = ceil((s_max + 1) / (s + 1) *
     eta**s)`` candidates at ``r = max_resources_ * eta**-s``, and its rung ``i``
     evaluates ``n_i = floor(n * eta**-i)`` candidates with ``r_i = r * eta**i``
-    (``n_resources``), keeping the top ``floor(n_i / eta)``. For ``R = 81``,
+    (``n_resources``), keeping the top ``n_{i+1}`` (``floor(n_i / eta)`` for an
+    integer ``eta``). For ``R = 81``,
     ``eta = 3``:
 
     ======  ==========  ==========  ==========  ==========  ==========
