@@ -47,7 +47,7 @@ def log_h(z: np.ndarray) -> np.ndarray:
     return out
 
 
-def log_expected_improvement(mean, std, best, xi=0.01, kappa=None):
+def log_expected_improvement(mean, std, best, xi=0.0, kappa=None):
     z = (mean - best - xi) / std
     return np.log(std) + log_h(z)
 

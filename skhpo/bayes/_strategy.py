@@ -21,7 +21,8 @@ from ._gp import GaussianProcess, standardize, warp_scores
 __all__ = ["BayesStrategy"]
 
 N_CANDIDATES = 1024  # quasi-random candidates scored per proposal
-N_POLISH = 2  # best candidates refined by L-BFGS-B on their continuous columns
+N_POLISH = 3  # best candidates refined by L-BFGS-B on their continuous columns
+LOCAL_SCALES = (0.1, 0.02, 0.004)  # std of the perturbations of the best points
 
 
 def _continuous_mask(space: Space) -> np.ndarray:
@@ -51,7 +52,7 @@ class BayesStrategy(Strategy):
     acquisition : {"ei", "pi", "lcb"}
         Acquisition function (log-EI, log-PI, or upper confidence bound).
     xi : float or None
-        Exploration margin of EI/PI in standardized units (None: 0.01 for EI,
+        Exploration margin of EI/PI in standardized units (None: 0 for EI,
         0.1 for PI).
     kappa : float
         UCB's width in posterior standard deviations.
@@ -189,7 +190,10 @@ class BayesStrategy(Strategy):
         d = self.space.n_columns
         global_points = self.space.sobol(N_CANDIDATES, self.rng)
         order = np.argsort(np.nan_to_num(self.y_, nan=-np.inf))[::-1][:5]
-        local = self.X_[np.repeat(order, 32)] + self.rng.normal(scale=0.05, size=(len(order) * 32, d))
+        # three scales: escape a basin, refine within it, and converge finely
+        scales = np.repeat(LOCAL_SCALES, len(order) * 16)[:, None]
+        centres = self.X_[np.tile(np.repeat(order, 16), len(LOCAL_SCALES))]
+        local = centres + scales * self.rng.normal(size=(len(centres), d))
         return np.vstack([global_points, self.space.round_unit(np.clip(local, 0, 1))])
 
     def _polish(self, gp, best, start, start_value):
@@ -202,7 +206,7 @@ class BayesStrategy(Strategy):
             return -self._acquire(gp, best, self.space.round_unit(point[None]))[0]
 
         result = minimize(negative_acquisition, start[mask], method="L-BFGS-B",
-                          bounds=[(0.0, 1.0)] * int(mask.sum()), options={"maxiter": 20})
+                          bounds=[(0.0, 1.0)] * int(mask.sum()), options={"maxiter": 30})
         if not np.isfinite(result.fun) or -result.fun <= start_value:
             return start, start_value
         point = start.copy()
