@@ -1,0 +1,283 @@
+"""Benchmark skhpo.PBTSearchCV against random search and Hyperband at equal total epochs.
+
+Tasks, search spaces, data, epoch counters and protocol are imported from
+``bench_hyperband.py`` (same directory). One change applies to every tool: the mlp
+task's torch module is this file's module-level ``MLP`` (same architecture), because
+PBT deep-copies skorch nets and the class local to ``bh.mlp_task`` cannot be pickled.
+
+sgd    Pipeline(StandardScaler, SGDClassifier(loss="log_loss", tol=None)) on digits;
+       alpha log [1e-6, 1e-1], eta0 log [1e-4, 1], learning_rate in
+       {constant, invscaling, adaptive}; 81 epochs per model at most.
+mlp    skorch MLP on digits (Linear-ReLU-Dropout-Linear, SGD momentum 0.9, batch 64);
+       module__hidden_units in [16, 256], lr log [1e-4, 1e-1], module__dropout in
+       [0, 0.5]; 27 epochs per model at most.
+
+Tools (all with n_jobs=1, the same cv and the same train/test split)
+-----
+pbt        PBTSearchCV(population_size=20 / 13, max_resources=81 / 27,
+           perturbation_interval=9 / 3, quantile_fraction=0.25,
+           resample_probability=0.25, perturbation_factors=(0.8, 1.2)).
+           sgd: default mutable_params (the numeric ones: sgd__alpha, sgd__eta0;
+           learning_rate stays fixed per member unless copied from a donor).
+           mlp: mutable_params=["lr"]; module__* re-initialise the network in
+           skorch, so hidden_units and dropout stay fixed per member (and are
+           copied from the donor on exploit).
+random     RandomizedSearchCV(n_iter=20 / 13) at the full budget (81 / 27 epochs).
+hyperband  HyperbandSearchCV(resource="partial_fit", factor=3, min_resources=1,
+           max_resources=81 / 27, one Hyperband iteration, sampler="random"):
+           1581 / 357 epochs per fold, measured with the counters.
+
+population_size and n_iter are the nearest integers to Hyperband's epochs per fold
+divided by the full budget: 20 x 81 = 1620 vs 1581 (sgd, +2.5%), 13 x 27 = 351 vs
+357 (mlp, -1.7%).
+
+Protocol (bench_hyperband.run_one): ``train_test_split(test_size=0.25,
+stratify=y, random_state=seed)``; ``StratifiedKFold(3, shuffle=True,
+random_state=seed)`` on the training part; refit on it; test score on the held-out
+part. ``epochs`` = epochs counted by the estimators during the search over all
+folds, refit excluded (PBT's refit replays the best schedule for 81 / 27 epochs).
+For mlp, the column ``test_score_replay_changed_only`` is a diagnostic, not a tool: the
+best schedule is replayed setting only the changed parameters (see
+``replay_changed_only``).
+
+Usage::
+
+    OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 \\
+        python benchmarks/bench_pbt.py --tasks sgd mlp --seeds 0 1 2 3 4 \\
+        --out benchmarks/results/pbt
+
+writes ``<out>.csv`` (one row per run, flushed as runs finish) and ``<out>.md``
+(medians per task and tool). ``--summarize`` only rebuilds the table from the CSV.
+``--max-epochs/--population-size/--n-iter/--interval`` override the budgets (smoke
+runs).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import sys
+import warnings
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.base import clone  # noqa: E402
+from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: E402
+
+import bench_hyperband as bh  # noqa: E402
+from skhpo import PBTSearchCV  # noqa: E402
+
+try:
+    from torch import nn
+except ImportError:  # the sgd task runs without torch
+    nn = None
+
+
+if nn is not None:
+    class MLP(nn.Module):
+        """bench_hyperband's MLP, defined at module level: PBT deep-copies skorch nets,
+        and skorch's ``__getstate__`` pickles ``module_``, which fails for the class
+        local to ``bh.mlp_task`` ("Can't pickle local object")."""
+
+        def __init__(self, hidden_units=64, dropout=0.0):
+            super().__init__()
+            self.layers = nn.Sequential(nn.Linear(64, hidden_units), nn.ReLU(),
+                                        nn.Dropout(dropout), nn.Linear(hidden_units, 10))
+
+        def forward(self, X):
+            return self.layers(X)
+
+
+def mlp_task():
+    """``bh.mlp_task()`` with the picklable MLP (same architecture), for every tool."""
+    net, *rest = bh.mlp_task()
+    return (net.set_params(module=MLP), *rest)
+
+TASKS = ("sgd", "mlp")
+TOOLS = ("pbt", "random", "hyperband")
+# per task: PBT population_size (= random's n_iter), perturbation_interval, mutable
+CONFIG = {
+    "sgd": {"population_size": 20, "n_iter": 20, "interval": 9, "mutable": None},
+    "mlp": {"population_size": 13, "n_iter": 13, "interval": 3, "mutable": ["lr"]},
+}
+_LAST = {}  # the search object of the latest run (for PBT's extra columns)
+_original_make_search = bh.make_search
+
+
+def make_search(task, tool, seed, n_iter):
+    """``bh.make_search`` plus ``tool="pbt"``; installed into ``bh`` so that
+    ``bh.run_one`` (split, cv, seeding, epoch counting, scoring) runs PBT too."""
+    if tool == "pbt":
+        estimator, skhpo_space, _, _, _, _ = bh.TASK_DATA[task]
+        cfg = CONFIG[task]
+        search = PBTSearchCV(
+            estimator, skhpo_space, population_size=cfg["population_size"],
+            max_resources=bh.MAX_EPOCHS[task], perturbation_interval=cfg["interval"],
+            mutable_params=cfg["mutable"],
+            cv=StratifiedKFold(3, shuffle=True, random_state=seed),
+            random_state=seed, n_jobs=1)
+    else:
+        search = _original_make_search(task, tool, seed, CONFIG[task]["n_iter"])
+    _LAST["search"] = search
+    return search
+
+
+bh.make_search = make_search
+
+
+def replay_changed_only(search, X, y):
+    """Diagnostic for the mlp task: PBTSearchCV's refit calls ``set_params(**params)``
+    with the *full* parameter set at every schedule switch, and skorch re-initialises
+    module, criterion and optimizer whenever a ``module__*`` parameter is set (even
+    to the same value), so the refitted net has only trained since the last switch.
+    This replays ``best_schedule_`` setting only the parameters that changed, the
+    way the search itself continues its members, and returns the refitted net."""
+    schedule = search.best_schedule_
+    net = clone(search.estimator).set_params(**schedule[0][1])
+    ends = [step for step, _ in schedule[1:]] + [search.max_resources]
+    previous = {}
+    for (start, params), end in zip(schedule, ends):
+        net.set_params(**{k: v for k, v in params.items()
+                          if k not in previous or previous[k] != v})
+        previous = params
+        net.partial_fit(X, y, epochs=end - start)
+    return net
+
+
+def pbt_columns(search, task, seed):
+    """Extra columns: PBT's own step counter and schedule; Hyperband's counter."""
+    cols = {"resources_used": getattr(search, "resources_used_", "")}
+    if isinstance(search, PBTSearchCV):
+        parents = np.asarray(search.cv_results_["parent"])
+        if task == "mlp":
+            _, _, _, _, X, y = bh.TASK_DATA[task]
+            X_train, X_test, y_train, y_test = train_test_split(  # as bh.run_one
+                X, y, test_size=0.25, stratify=y, random_state=seed)
+            net = replay_changed_only(search, X_train, y_train)
+            cols.update(test_score_replay_changed_only=net.score(X_test, y_test),
+                        replay_epochs=len(net.history))
+        cols.update(mutable_params=" ".join(search.mutable_params_),
+                    n_exploits=int((parents >= 0).sum()),
+                    last_switch_step=search.best_schedule_[-1][0],
+                    best_schedule=repr([(s, {k: (round(v, 6) if isinstance(v, float) else v)
+                                             for k, v in p.items()})
+                                        for s, p in search.best_schedule_]))
+    return cols
+
+
+def summarize(df):
+    ok = df[df["error"].isna() | (df["error"] == "")]
+    text = bh.summarize(df)  # medians per task and tool; ratio column vs random
+    lines = ["", "Epochs per fold (median), equal-budget check and PBT target:", ""]
+    for task, part in ok.groupby("task", sort=False):
+        med = part.groupby("tool", sort=False)["epochs"].median()
+        lines.append(f"- {task}: " + ", ".join(
+            f"{tool} {epochs / 3:.0f}/fold ({epochs:.0f} total)" for tool, epochs in med.items()))
+        test = part.pivot_table(index="seed", columns="tool", values="test_score")
+        if "pbt" in test and len(test.columns) > 1:
+            others = test.drop(columns="pbt").max(axis=1)
+            medians = test.median()
+            best_other = medians.drop("pbt").max()
+            wins = int((test["pbt"] >= others).sum())
+            lines.append(
+                f"  - median test: pbt {medians['pbt']:.4f} vs best other "
+                f"{best_other:.4f} ({medians.drop('pbt').idxmax()}) -> target "
+                f"{'MET' if medians['pbt'] >= best_other else 'NOT met'}; "
+                f"pbt >= both others on {wins}/{len(test)} seeds; mean test "
+                + ", ".join(f"{t} {test[t].mean():.4f}" for t in test.columns))
+        pbt = part[part.tool == "pbt"]
+        if len(pbt) and "mutable_params" in pbt:
+            lines.append(f"  - pbt mutable_params: {pbt.mutable_params.iloc[0]}; "
+                         f"median exploit events per run {pbt.n_exploits.median():.0f}; "
+                         "best schedule's last switch at step "
+                         f"{pbt.last_switch_step.median():.0f} (median) of {pbt.max_epochs.iloc[0]}")
+            replay = pbt.get("test_score_replay_changed_only")
+            if replay is not None and replay.notna().any():
+                lines.append(
+                    "  - diagnostic, not a tool: pbt's best schedule replayed setting only "
+                    "changed params (no skorch re-init; see README) -> median test "
+                    f"{replay.median():.4f}, mean {replay.mean():.4f}, per seed "
+                    + ", ".join(f"{v:.4f}" for v in replay))
+    return text + "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
+    parser.add_argument("--tools", nargs="+", default=list(TOOLS), choices=TOOLS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    parser.add_argument("--out", default="benchmarks/results/pbt",
+                        help="prefix of the output files <out>.csv and <out>.md")
+    parser.add_argument("--append", action="store_true",
+                        help="append to an existing CSV instead of overwriting it")
+    parser.add_argument("--summarize", action="store_true",
+                        help="only rebuild <out>.md from <out>.csv")
+    parser.add_argument("--max-epochs", type=int, help="override the budget (smoke runs)")
+    parser.add_argument("--population-size", type=int, help="override PBT's population")
+    parser.add_argument("--n-iter", type=int, help="override random's n_iter")
+    parser.add_argument("--interval", type=int, help="override perturbation_interval")
+    args = parser.parse_args(argv)
+    for task in args.tasks:
+        if args.max_epochs:
+            bh.MAX_EPOCHS[task] = args.max_epochs
+        for key, value in (("population_size", args.population_size),
+                           ("n_iter", args.n_iter), ("interval", args.interval)):
+            if value:
+                CONFIG[task][key] = value
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    csv_path, md_path = out.with_suffix(".csv"), out.with_suffix(".md")
+
+    if not args.summarize:
+        warnings.filterwarnings("ignore")
+        fields = ["task", "tool", "seed", "best_cv_score", "test_score", "epochs",
+                  "refit_epochs", "resources_used", "n_evaluations", "wall_time_s",
+                  "max_epochs", "population_or_n_iter", "interval", "mutable_params",
+                  "n_exploits", "last_switch_step", "test_score_replay_changed_only",
+                  "replay_epochs", "best_params", "best_schedule", "error"]
+        mode = "a" if args.append and csv_path.exists() else "w"
+        with open(csv_path, mode, newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=fields)
+            if mode == "w":
+                writer.writeheader()
+            for task in args.tasks:
+                bh.TASK_DATA[task] = bh.sgd_task() if task == "sgd" else mlp_task()
+                cfg = CONFIG[task]
+                for seed in args.seeds:
+                    for tool in args.tools:
+                        _LAST.clear()
+                        row = bh.run_one(task, tool, seed, cfg["n_iter"])
+                        row.update(max_epochs=bh.MAX_EPOCHS[task], interval=(
+                            cfg["interval"] if tool == "pbt" else ""),
+                            population_or_n_iter=(cfg["population_size"] if tool == "pbt"
+                                                  else cfg["n_iter"] if tool == "random"
+                                                  else ""))
+                        if not row["error"]:
+                            row.update(pbt_columns(_LAST["search"], task, seed))
+                        writer.writerow(row)
+                        fh.flush()
+                        print(f"{task} {tool:10s} seed={seed} "
+                              + (f"error={row['error']}" if row["error"] else
+                                 f"cv={row['best_cv_score']:.4f} "
+                                 f"test={row['test_score']:.4f} epochs={row['epochs']} "
+                                 f"(resources_used={row['resources_used']}) "
+                                 f"wall={row['wall_time_s']:.1f}s"), flush=True)
+
+    df = pd.read_csv(csv_path)
+    header = (f"Medians over seeds; {bh.versions()}; machine: {os.cpu_count()} cores "
+              "shared with other jobs (wall times are noisy), OMP/MKL/OpenBLAS threads = "
+              f"{os.environ.get('OMP_NUM_THREADS')}, n_jobs=1 for every tool.\n\n")
+    md_path.write_text(header + summarize(df))
+    print(summarize(df))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
