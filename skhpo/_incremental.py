@@ -35,6 +35,7 @@ Life of the models (one per trial and fold)
 from __future__ import annotations
 
 import copy
+import pickle
 import time
 from collections import Counter
 from collections.abc import Iterable
@@ -51,12 +52,13 @@ from sklearn.utils.parallel import delayed
 from ._evaluate import EvaluationContext, Evaluator
 from ._sklearn_compat import _check_method_params, _MultimetricScorer, _safe_split, _score
 from ._strategy import Trial
-from .integration._skorch import is_skorch_net, partial_fit_epochs
+from .integration._skorch import copy_net, is_skorch_net, partial_fit_epochs
 
 __all__ = [
     "IncrementalEvaluator",
     "PartialFitTrainer",
     "WarmStartTrainer",
+    "copy_model",
     "final_estimator",
     "has_partial_fit",
     "train_partial_fit",
@@ -118,6 +120,26 @@ def train_partial_fit(model, X, y, n_units: int, *, fresh: bool, classes=None,
             model.partial_fit(X, **kwargs)
         else:
             model.partial_fit(X, y, **kwargs)
+
+
+def copy_model(model: Any) -> Any:
+    """A deep copy of a fitted model (None stays None), for PBT's exploit.
+
+    skorch nets whose module class cannot be pickled (defined in a function) are
+    copied through their saved state instead, also inside a Pipeline.
+    """
+    if model is None:
+        return None
+    try:
+        return copy.deepcopy(model)
+    except (AttributeError, TypeError, pickle.PicklingError):
+        if is_skorch_net(model):
+            return copy_net(model)
+        if isinstance(model, Pipeline):
+            new = copy.copy(model)
+            new.steps = [(name, copy_model(step)) for name, step in model.steps]
+            return new
+        raise
 
 
 class PartialFitTrainer:
@@ -302,7 +324,7 @@ class IncrementalEvaluator(Evaluator):
             entry = self._entry(trial.parent)
             remaining[trial.parent] -= 1
             moved = remaining[trial.parent] == 0 and not self.copy_parents
-            models = entry.models if moved else copy.deepcopy(entry.models)
+            models = entry.models if moved else [copy_model(m) for m in entry.models]
             starts.append((models, entry.progress, changed_params(entry.params, trial.params)))
         if not self.copy_parents:
             self.release(remaining)

@@ -9,7 +9,13 @@ from numbers import Integral, Real as RealNumber
 import numpy as np
 
 from ._base import BaseSearchCV, select_best_at_largest_resource
-from ._incremental import IncrementalEvaluator, classes_for, has_partial_fit, train_partial_fit
+from ._incremental import (
+    IncrementalEvaluator,
+    changed_params,
+    classes_for,
+    has_partial_fit,
+    train_partial_fit,
+)
 from ._sklearn_compat import Interval
 from ._strategy import Strategy, Trial
 from .integration._skorch import is_skorch_net, warn_about_search_pitfalls
@@ -399,7 +405,11 @@ multimetric_
         """Replay the best member's schedule on all the data with ``partial_fit``."""
         classes = classes_for(estimator, y)
         steps = [s for s, _ in self.best_schedule_] + [self.max_resources]
+        previous: dict = {}
         for k, (start, params) in enumerate(self.best_schedule_):
-            estimator.set_params(**params)
+            # only what changed: setting a skorch module__* param, even to its
+            # current value, re-initializes the weights trained so far
+            estimator.set_params(**changed_params(previous, params))
+            previous = params
             train_partial_fit(estimator, X, y, steps[k + 1] - start, fresh=k == 0,
                               classes=classes, fit_params=fit_params)

@@ -18,7 +18,7 @@ from typing import Any
 
 from ..exceptions import SkhpoWarning
 
-__all__ = ["is_skorch_net", "partial_fit_epochs", "warn_about_search_pitfalls"]
+__all__ = ["copy_net", "is_skorch_net", "partial_fit_epochs", "warn_about_search_pitfalls"]
 
 _SILENCE = (
     "Silence with warnings.filterwarnings('ignore', category=skhpo.exceptions."
@@ -30,6 +30,28 @@ def is_skorch_net(estimator: Any) -> bool:
     """Whether ``estimator`` is a skorch ``NeuralNet`` (without importing skorch)."""
     skorch = sys.modules.get("skorch")
     return skorch is not None and isinstance(estimator, skorch.NeuralNet)
+
+
+def copy_net(net: Any) -> Any:
+    """An independent copy of an initialized net: weights, optimizer state, history.
+
+    ``copy.deepcopy`` pickles the module, which fails for a module class defined
+    inside a function; this copy rebuilds the net from its parameters (no pickling
+    of classes) and loads the state through skorch's ``save_params``/``load_params``.
+    """
+    import copy
+    import io
+
+    from sklearn.base import clone
+
+    new = clone(net).initialize()
+    params, optimizer = io.BytesIO(), io.BytesIO()
+    net.save_params(f_params=params, f_optimizer=optimizer)
+    params.seek(0)
+    optimizer.seek(0)
+    new.load_params(f_params=params, f_optimizer=optimizer)
+    new.history = copy.deepcopy(net.history)
+    return new
 
 
 def partial_fit_epochs(net: Any, X: Any, y: Any, n_epochs: int, **fit_params: Any) -> None:
