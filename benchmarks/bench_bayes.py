@@ -4,7 +4,8 @@ Tasks
 -----
 svc        SVC on sklearn digits; C in [1e-3, 1e3] and gamma in [1e-5, 1e-1], both
            log-uniform.
-hgb        HistGradientBoostingClassifier(early_stopping=False, max_iter=100) on
+hgb        HistGradientBoostingClassifier(early_stopping=False, max_iter=100, or
+           --hgb-max-iter; the committed results use 50) on
            make_classification(5000, 30 features, 10 informative, random_state=0);
            learning_rate log [1e-3, 1], max_leaf_nodes int log [4, 128],
            min_samples_leaf int log [1, 100], l2_regularization log [1e-6, 10].
