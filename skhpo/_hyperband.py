@@ -359,6 +359,12 @@ feature_names_in_
         ``"n_samples"``, parameter units for a parameter resource.
     n_iterations_ : int
         Number of batches evaluated.
+    model_transfers_ : list of dict
+        One dict per batch that continued models (``partial_fit``, or a
+        ``warm_start`` parameter): ``n_models`` (one per candidate and fold),
+        ``bytes_sent`` and ``bytes_received``, the pickled model bytes that went to
+        and came back from worker processes (0 when the tasks ran in this
+        process: ``n_jobs=1`` or the threading backend).
 
     See Also
     --------
@@ -601,6 +607,7 @@ feature_names_in_
             if isinstance(evaluator, IncrementalEvaluator):
                 evaluator.release_all()  # a stopped search leaves live models
             del self._evaluator
+        self.model_transfers_ = getattr(evaluator, "transfers", [])
         self._set_budget_attributes(history.trials)
         return history
 

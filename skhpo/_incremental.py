@@ -52,6 +52,7 @@ from sklearn.utils.parallel import delayed
 from ._evaluate import EvaluationContext, Evaluator
 from ._sklearn_compat import _check_method_params, _MultimetricScorer, _safe_split, _score
 from ._strategy import Trial
+from ._transfer import ModelParcel
 from .integration._skorch import copy_net, is_skorch_net, partial_fit_epochs
 
 __all__ = [
@@ -186,15 +187,19 @@ def _error_scores(scorer, error_score):
     return error_score
 
 
-def train_and_score(model, X, y, train, test, *, trainer, n_units, fresh, set_params,
+def train_and_score(parcel, X, y, train, test, *, trainer, n_units, fresh, set_params,
                     classes, scorer, fit_params, score_params, return_train_score,
                     error_score, caller=None, callback_ctx=None, broken=False):
     """One (trial, fold) task: set params, train ``n_units`` more, score.
 
-    Returns ``(result, model)``: ``result`` has the keys of ``_fit_and_score``'s
-    dict; ``model`` is None when training failed (the model is dropped).
-    ``broken=True`` means the fold's model failed earlier: the task fails.
+    ``parcel`` is a :class:`~skhpo._transfer.ModelParcel` holding the model, so
+    that the model reaches a worker process with writable arrays and its
+    ``__main__`` classes. Returns ``(result, parcel)``: ``result`` has the keys
+    of ``_fit_and_score``'s dict; the returned parcel holds the trained model, or
+    None when training failed (the model is dropped). ``broken=True`` means the
+    fold's model failed earlier: the task fails.
     """
+    model = parcel.model
     fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
     score_params = score_params or {}
     X_train, y_train = _safe_split(model, X, y, train)
@@ -217,7 +222,7 @@ def train_and_score(model, X, y, train, test, *, trainer, n_units, fresh, set_pa
                           score_time=0.0, test_scores=_error_scores(scorer, error_score))
             if return_train_score:
                 result["train_scores"] = _error_scores(scorer, error_score)
-            return result, None
+            return result, ModelParcel(None)
         fit_time = time.time() - start
         params_test = _check_method_params(X, params=score_params, indices=test)
         result["test_scores"] = _score(model, X_test, y_test, scorer, params_test, error_score)
@@ -227,7 +232,7 @@ def train_and_score(model, X, y, train, test, *, trainer, n_units, fresh, set_pa
             result["train_scores"] = _score(model, X_train, y_train, scorer, params_train,
                                             error_score)
     result.update(fit_error=None, fit_time=fit_time)
-    return result, model
+    return result, ModelParcel(model)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -272,6 +277,10 @@ class IncrementalEvaluator(Evaluator):
     ----------
     resources_used : int
         Units trained so far, all folds together.
+    transfers : list of dict
+        One dict per evaluated batch: ``n_models`` (tasks, one model each),
+        ``bytes_sent`` and ``bytes_received`` (pickled model bytes that crossed
+        to and from worker processes; 0 when the tasks ran in this process).
     """
 
     def __init__(self, context: EvaluationContext, trainer=None, *,
@@ -280,6 +289,7 @@ class IncrementalEvaluator(Evaluator):
         self.trainer = PartialFitTrainer() if trainer is None else trainer
         self.copy_parents = copy_parents
         self.resources_used = 0
+        self.transfers: list[dict] = []
         self._store: dict[int, _Entry] = {}
         self._n_trials = 0
         self._classes = classes_for(context.estimator, context.y)
@@ -336,15 +346,16 @@ class IncrementalEvaluator(Evaluator):
         """Train and score every (trial, fold) of the batch; store the models."""
         ctx = self.context
         self._print_batch(len(trials))
-        tasks = []
+        tasks, sent = [], []
         for k, (trial, start) in enumerate(zip(trials, self._starts(trials))):
             models, progress, set_params = start
             n_units = self._units(trial, progress)
             self.resources_used += n_units * ctx.n_splits
             for fold, (train, test) in enumerate(ctx.splits):
                 model = None if models is None else models[fold]
+                sent.append(ModelParcel(clone(ctx.estimator) if model is None else model))
                 tasks.append(delayed(train_and_score)(
-                    clone(ctx.estimator) if model is None else model,
+                    sent[-1],
                     ctx.X, ctx.y, train, test, trainer=self.trainer, n_units=n_units,
                     fresh=models is None, set_params=set_params, classes=self._classes,
                     scorer=ctx.scorers, fit_params=ctx.fit_params,
@@ -355,8 +366,13 @@ class IncrementalEvaluator(Evaluator):
                     broken=models is not None and model is None,
                 ))
         outs = list(ctx.parallel(tasks))
+        self.transfers.append({
+            "n_models": len(outs),
+            "bytes_sent": sum(parcel.nbytes for parcel in sent),
+            "bytes_received": sum(parcel.nbytes for _, parcel in outs),
+        })
         for k, trial in enumerate(trials):
-            fold_models = [m for _, m in outs[k * ctx.n_splits:(k + 1) * ctx.n_splits]]
+            fold_models = [p.model for _, p in outs[k * ctx.n_splits:(k + 1) * ctx.n_splits]]
             self._store[self._n_trials + k] = _Entry(dict(trial.params), trial.resource,
                                                      fold_models)
         self._n_trials += len(trials)

@@ -218,6 +218,12 @@ multimetric_
         The parameters that were allowed to change.
     resources_used_ : int
         ``partial_fit`` steps trained during the search, all folds together.
+    model_transfers_ : list of dict
+        One dict per batch that continued models (``partial_fit``, or a
+        ``warm_start`` parameter): ``n_models`` (one per candidate and fold),
+        ``bytes_sent`` and ``bytes_received``, the pickled model bytes that went to
+        and came back from worker processes (0 when the tasks ran in this
+        process: ``n_jobs=1`` or the threading backend).
 
     See Also
     --------
@@ -390,6 +396,7 @@ multimetric_
             del self._evaluator
         self.schedules_ = self._strategy.schedules_
         self.resources_used_ = evaluator.resources_used
+        self.model_transfers_ = evaluator.transfers
         self._row_members = [t.info["member"] for t in history.trials]
         del self._strategy
         return history
