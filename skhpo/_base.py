@@ -39,6 +39,7 @@ from ._sklearn_compat import (
 )
 from ._strategy import Strategy, Trial
 from .callbacks import SearchCallback
+from .exceptions import SkhpoWarning
 from .space import Space
 
 __all__ = ["BaseSearchCV", "select_best_at_largest_resource"]
@@ -258,11 +259,12 @@ class BaseSearchCV(SklearnBaseSearchCV):
                 self.best_score_ = results[f"mean_test_{refit_metric}"][self.best_index_]
             self.best_params_ = results["params"][self.best_index_]
 
+        # set before the refit, so that a failing refit loses no result
+        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
+        self.cv_results_ = results
         if self.refit:
             self._refit(base_estimator, X, y, routed_params, root_ctx, metadata)
 
-        self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
-        self.cv_results_ = results
         root_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
         return self
 
@@ -274,9 +276,18 @@ class BaseSearchCV(SklearnBaseSearchCV):
         with refit_ctx.propagate_callback_context(self.best_estimator_):
             refit_ctx.call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
             start = time.time()
-            self._refit_best_estimator(
-                self.best_estimator_, X, y, routed_params.estimator.fit
-            )
+            try:
+                self._refit_best_estimator(
+                    self.best_estimator_, X, y, routed_params.estimator.fit
+                )
+            except Exception as exc:
+                if hasattr(exc, "add_note"):  # Python >= 3.11
+                    exc.add_note(
+                        f"Raised while refitting the best candidate {self.best_params_!r} "
+                        "on all the data. cv_results_ and best_params_ of the search are "
+                        "kept; refit=False skips the refit."
+                    )
+                raise
             self.refit_time_ = time.time() - start
         if hasattr(self.best_estimator_, "feature_names_in_"):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
@@ -370,10 +381,27 @@ def _driving_metric(results: dict, refit_metric: Any) -> str:
 
 
 def select_best_at_largest_resource(refit, refit_metric, results) -> int:
-    """``_select_best_index`` for budgeted searches: the best row among those
-    evaluated at the largest ``n_resources`` (a callable ``refit`` decides alone)."""
+    """``_select_best_index`` for budgeted searches (a callable ``refit`` decides alone).
+
+    The best row among those evaluated at the largest ``n_resources`` that has a
+    finite score: when every evaluation at the largest budget failed, the best
+    comes from the largest budget that succeeded, with a warning, rather than a
+    NaN ``best_score_``.
+    """
     if callable(refit):
         return SklearnBaseSearchCV._select_best_index(refit, refit_metric, results)
     n_resources = np.asarray(results["n_resources"])
-    rows = np.flatnonzero(n_resources == n_resources.max())
+    finite = np.isfinite(np.asarray(results[f"mean_test_{refit_metric}"], dtype=float))
+    eligible = finite if finite.any() else np.ones_like(finite)
+    largest = n_resources[eligible].max()
+    if largest < n_resources.max():
+        warnings.warn(
+            f"Every evaluation at the largest budget (n_resources={n_resources.max()}) "
+            f"failed or scored NaN, so best_* come from the best row at "
+            f"n_resources={largest}, the largest budget with a finite score. The "
+            "FitFailedWarning lists the errors; error_score='raise' raises the first.",
+            SkhpoWarning,
+            stacklevel=3,
+        )
+    rows = np.flatnonzero(eligible & (n_resources == largest))
     return int(rows[np.argmin(results[f"rank_test_{refit_metric}"][rows])])

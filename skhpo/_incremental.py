@@ -46,7 +46,9 @@ from typing import Any
 
 import numpy as np
 from sklearn.base import clone, is_classifier
+from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
+from sklearn.utils.multiclass import type_of_target
 from sklearn.utils.parallel import delayed
 
 from ._evaluate import EvaluationContext, Evaluator
@@ -78,14 +80,28 @@ def has_partial_fit(estimator: Any) -> bool:
     return hasattr(final_estimator(estimator), "partial_fit")
 
 
-def classes_for(estimator: Any, y: Any) -> np.ndarray | None:
-    """``classes`` for the first ``partial_fit`` of a classifier: all labels of ``y``."""
+def classes_for(estimator: Any, y: Any) -> np.ndarray | list | None:
+    """``classes`` for the first ``partial_fit`` of a classifier, from all of ``y``.
+
+    * one output: the labels of ``y``;
+    * several outputs with a ``MultiOutputClassifier``: one array of labels per
+      output, as its ``partial_fit`` takes them;
+    * a multilabel indicator matrix otherwise (``MLPClassifier``): the label
+      indices ``0 .. n_labels - 1``;
+    * a regressor, or no ``y``: None.
+    """
     if y is None or not is_classifier(estimator):
         return None
     y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:  # a column vector: the estimator warns, we don't
         y = y.ravel()
-    return np.unique(y) if y.ndim == 1 else None
+    if y.ndim == 1:
+        return np.unique(y)
+    if isinstance(final_estimator(estimator), MultiOutputClassifier):
+        return [np.unique(column) for column in y.T]
+    if type_of_target(y) == "multilabel-indicator":
+        return np.arange(y.shape[1])
+    return None
 
 
 def train_partial_fit(model, X, y, n_units: int, *, fresh: bool, classes=None,

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import math
 from numbers import Integral, Real as RealNumber
 
 import numpy as np
+from sklearn.base import clone
 
 from ._base import BaseSearchCV, select_best_at_largest_resource
 from ._incremental import (
@@ -143,7 +143,10 @@ class PBTStrategy(Strategy):
             parents[member] = donor
             continued[member] = int(self._last_trial[donor])
             self._params[member] = new_params
-            self.schedules_[member] = copy.deepcopy(self.schedules_[donor]) + [
+            # the donor's entries are shared, not deep-copied: a copy of an object
+            # value (an estimator) would differ from the original and make the
+            # refit replay set it again mid-schedule
+            self.schedules_[member] = list(self.schedules_[donor]) + [
                 (self.step, dict(new_params))
             ]
         if self.release is not None:
@@ -416,7 +419,9 @@ multimetric_
         for k, (start, params) in enumerate(self.best_schedule_):
             # only what changed: setting a skorch module__* param, even to its
             # current value, re-initializes the weights trained so far
-            estimator.set_params(**changed_params(previous, params))
+            # the schedule holds the user's own objects (estimators as categorical
+            # values): set clones, as GridSearchCV does, never the objects themselves
+            estimator.set_params(**clone(changed_params(previous, params), safe=False))
             previous = params
             train_partial_fit(estimator, X, y, steps[k + 1] - start, fresh=k == 0,
                               classes=classes, fit_params=fit_params)
