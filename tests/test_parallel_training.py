@@ -174,6 +174,8 @@ def test_a_parcel_moves_nothing_in_process_and_gives_writable_arrays_across():
 
 
 MAIN_SCRIPT = textwrap.dedent('''
+    import sys
+
     import numpy as np
     import torch
     from sklearn.datasets import load_digits
@@ -211,8 +213,9 @@ MAIN_SCRIPT = textwrap.dedent('''
     if __name__ == "__main__":
         X, y = load_digits(return_X_y=True)
         X, y = (X[:300] / 16).astype(np.float32), y[:300].astype(np.int64)
+        device = sys.argv[1]
         net = NeuralNetClassifier(Net, criterion=nn.CrossEntropyLoss, max_epochs=2, lr=0.1,
-                                  train_split=None, verbose=0)
+                                  train_split=None, verbose=0, device=device)
         for search in searches(net, {"lr": Real(1e-3, 0.5, prior="log-uniform")},
                                scoring=n_epochs, n_jobs=2):
             search.fit(X, y)
@@ -220,6 +223,7 @@ MAIN_SCRIPT = textwrap.dedent('''
             # each continued net has exactly its budget of epochs in its history
             np.testing.assert_array_equal(results["mean_test_score"], results["n_resources"])
             assert type(search.best_estimator_.module_) is Net
+            assert next(search.best_estimator_.module_.parameters()).device.type == device
             print(type(search).__name__, "skorch ok", len(results["params"]))
         sgd = ScriptSGD(loss="log_loss", random_state=0)
         space = {"alpha": Real(1e-5, 1e-1, prior="log-uniform")}
@@ -235,15 +239,19 @@ MAIN_SCRIPT = textwrap.dedent('''
 ''')
 
 
-def test_classes_defined_in_the_users_script_work_at_n_jobs_2(tmp_path):
+@pytest.mark.parametrize("device", ["cpu", "cuda"])
+def test_classes_defined_in_the_users_script_work_at_n_jobs_2(tmp_path, device):
+    torch = pytest.importorskip("torch")
     pytest.importorskip("skorch")
+    if device == "cuda" and not torch.cuda.is_available():
+        pytest.skip("needs a CUDA device")
     script = tmp_path / "user_script.py"
     script.write_text(MAIN_SCRIPT)
     # the skhpo under test, not another installed copy
     repo = str(Path(skhpo.__file__).resolve().parents[1])
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore",
            "PYTHONPATH": os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")])}
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+    done = subprocess.run([sys.executable, str(script), device], capture_output=True, text=True,
                           env=env, timeout=600)
     assert done.returncode == 0, done.stderr[-3000:]
     for line in ["HyperbandSearchCV skorch ok", "PBTSearchCV skorch ok",
