@@ -13,6 +13,8 @@ scikit-learn's ``BaseSearchCV``; this module replaces its ``fit`` so that
 
 from __future__ import annotations
 
+import itertools
+import math
 import numbers
 import time
 import warnings
@@ -39,10 +41,10 @@ from ._sklearn_compat import (
 )
 from ._strategy import Strategy, Trial
 from .callbacks import SearchCallback
-from .exceptions import SkhpoWarning
+from .exceptions import SearchSpaceError, SkhpoWarning
 from .space import Space
 
-__all__ = ["BaseSearchCV", "select_best_at_largest_resource"]
+__all__ = ["BaseSearchCV", "check_parameter_names", "select_best_at_largest_resource"]
 
 
 class _SearchHistory:
@@ -153,17 +155,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
 
     def _check_space(self) -> Space:
         space = Space(self.search_spaces)
-        # set_params on a clone raises, with the valid names, for unknown names.
-        probe_rng = np.random.RandomState(0)
-        for sub in space.subspaces:
-            params = {name: dim.sample(1, probe_rng)[0] for name, dim in sub.items()}
-            try:
-                clone(self.estimator).set_params(**params)
-            except ValueError as exc:
-                raise ValueError(
-                    f"search_spaces names a parameter that "
-                    f"{type(self.estimator).__name__} does not have: {exc}"
-                ) from exc
+        check_parameter_names(self.estimator, space)
         callbacks = self._callback_list()
         for cb in callbacks:
             if not callable(cb):
@@ -371,6 +363,65 @@ class BaseSearchCV(SklearnBaseSearchCV):
                 answer = cb(results)
             stop = stop or bool(answer)
         return stop
+
+
+# At most this many combinations of a nested name's ancestors are tried.
+_MAX_STRUCTURES = 32
+
+
+def check_parameter_names(estimator, space: Space) -> None:
+    """Raise, naming the ``search_spaces`` key, for a name ``estimator`` lacks.
+
+    A nested name (``clf__C``) is looked up on the estimator as each candidate of
+    its ancestors in the same subspace makes it (``"clf": [SVC(), Ridge()]``), and
+    is accepted when one of them has it, since GridSearchCV would fit that
+    combination. Everything set is cloned first, so the user's objects are never
+    changed. A name that ``get_params(deep=True)`` lists is accepted without
+    setting it; any other one (skorch's ``optimizer__*``) is tried with
+    ``set_params`` on a clone.
+    """
+    rng = np.random.RandomState(0)
+    estimator_name = type(estimator).__name__
+    for index, sub in enumerate(space.subspaces):
+        # ancestors first: "clf" is checked before "clf__C"
+        for name in sorted(sub, key=lambda n: n.count("__")):
+            ancestors = [a for a in sub if name.startswith(f"{a}__")]
+            error = _name_error(estimator, name, sub, ancestors, rng)
+            if error is None:
+                continue
+            context = f" with any value of {ancestors}" if ancestors else ""
+            raise SearchSpaceError(
+                f"{space.location(index, name)}: search_spaces names a parameter "
+                f"that {estimator_name} does not have{context}; check the name "
+                f"against {estimator_name}.get_params(deep=True). scikit-learn "
+                f"says: {error}"
+            ) from error
+
+
+def _name_error(estimator, name, sub, ancestors, rng) -> ValueError | None:
+    """None if some combination of ``ancestors`` gives ``estimator`` the name."""
+    choices = []
+    for ancestor in ancestors:
+        dim = sub[ancestor]
+        finite = math.isfinite(dim.size) and dim.size <= _MAX_STRUCTURES
+        choices.append(dim.grid() if finite else dim.sample(1, rng))
+    error = ValueError(f"no combination of {ancestors} could be set.")
+    for values in itertools.islice(itertools.product(*choices), _MAX_STRUCTURES):
+        try:
+            probe = clone(estimator).set_params(
+                **clone(dict(zip(ancestors, values)), safe=False)
+            )
+        except ValueError:
+            continue  # that combination of ancestors is checked on its own
+        if name in probe.get_params(deep=True):
+            return None
+        try:
+            probe.set_params(**{name: clone(sub[name].sample(1, rng)[0], safe=False)})
+        except ValueError as exc:
+            error = exc
+        else:
+            return None
+    return error
 
 
 def _driving_metric(results: dict, refit_metric: Any) -> str:

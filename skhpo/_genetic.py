@@ -271,7 +271,7 @@ class GeneticStrategy(Strategy):
             point = self._make_new(point, seen, SCALE_START)
             seen.add(_key(point))
             points.append(point)
-        return np.array(points).reshape(-1, self.space.n_columns)
+        return np.array(points).reshape(len(points), self.space.n_columns)
 
     def _offspring(self) -> np.ndarray:
         """Elites, then children of tournament winners, crossed and mutated."""

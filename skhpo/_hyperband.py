@@ -205,14 +205,15 @@ class HyperbandStrategy(Strategy):
     def _sample(self, n: int) -> list[dict]:
         """``n`` new candidates: uniform, or BOHB-like from a GP when asked to."""
         data = self._model_data() if self.sampler == "bayes" else None
-        if data is None:
-            return self.space.sample(n, self.rng)
+        if data is None:  # a finite space gives each bracket distinct candidates
+            return self.space.sample(n, self.rng, distinct=True)
         n_model = n - int(n * RANDOM_FRACTION)
         optimizer = BayesStrategy(self.space, self.rng, n_iter=n_model,
                                   n_initial_points=0, n_points=n_model)
         optimizer.tell([Trial(p) for p, _ in data], np.array([s for _, s in data]))
         proposed = [trial.params for trial in optimizer.ask()]
-        return proposed + self.space.sample(n - len(proposed), self.rng)
+        return proposed + self.space.sample(n - len(proposed), self.rng, distinct=True,
+                                            exclude=proposed)
 
     def _model_data(self) -> list[tuple[dict, float]] | None:
         """Results of the largest resource with at least ``n_columns + 2`` finite scores."""
@@ -258,7 +259,9 @@ class HyperbandSearchCV(BaseSearchCV):
         ``parameter name -> domain``: an skhpo :class:`~skhpo.space.Real`,
         :class:`~skhpo.space.Integer` or :class:`~skhpo.space.Categorical`, a
         list of values (categorical), a frozen scipy.stats distribution, or a
-        fixed value. A list of dicts is a union of subspaces.
+        fixed value. A list of dicts is a union of subspaces. A finite space
+        (lists only) is sampled without replacement within a bracket, so a
+        bracket starts at most as many candidates as the space has points.
     resource : str, default="auto"
         What the budget counts:
 

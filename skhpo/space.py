@@ -15,6 +15,15 @@ A :class:`Space` is a union of subspaces (a GridSearchCV ``param_grid`` given as
 list of dicts). Its unit-cube encoding is ``[selector | block_0 | block_1 | ...]``
 where ``selector`` one-hot encodes the subspace (present only when there are
 several) and the columns of inactive subspaces are set to 0.5.
+
+Reading ``search_spaces``
+-------------------------
+Each value becomes a dimension as GridSearchCV and RandomizedSearchCV read it:
+every non-string sequence (list, tuple, ``range``, 1-D array) is a list of
+candidates (categorical; a one-value sequence is a fixed value), a frozen
+``scipy.stats`` distribution is sampled through its quantile function, and a
+string or any other non-sequence object is a fixed value. Every error raised
+while reading an entry names it: ``search_spaces['alpha']: ...``.
 """
 
 from __future__ import annotations
@@ -34,6 +43,10 @@ from .exceptions import SearchSpaceError
 __all__ = ["Categorical", "Dimension", "Integer", "Real", "Space"]
 
 _PRIORS = ("uniform", "log-uniform")
+# Integer encodes through float64: beyond 2**53 not every integer is representable.
+MAX_INTEGER_BOUND = 2**53
+# Quantiles used for distributions with unbounded support: ppf(EPS), ppf(1 - EPS).
+PPF_EPS = 1e-12
 # Finite spaces up to this size are enumerated so that no point is proposed twice.
 MAX_GRID_SIZE = 20_000
 
@@ -68,6 +81,15 @@ class Dimension(ABC):
         """All values of a finite dimension."""
         raise TypeError(f"{self!r} is continuous and has no grid.")
 
+    def _validated(self) -> Dimension:
+        """A checked equivalent of this dimension, for reading ``search_spaces``.
+
+        Dimensions are checked when built; this checks them again when a search
+        reads them, so that one changed after it was built fails with the
+        ``search_spaces`` key named.
+        """
+        return self
+
     def __eq__(self, other: object) -> bool:
         return type(self) is type(other) and repr(self) == repr(other)
 
@@ -82,13 +104,26 @@ def _check_prior(prior: str) -> None:
         )
 
 
+def _check_bounds(kind: str, low: Any, high: Any, number_type: type) -> None:
+    """Raise unless ``low`` and ``high`` are numbers of ``number_type`` (bools excluded)."""
+    for name, value in (("low", low), ("high", high)):
+        if isinstance(value, bool) or not isinstance(value, number_type):
+            expected = "integers" if number_type is numbers.Integral else "real numbers"
+            hint = "; use Real for a real interval" if kind == "Integer" else ""
+            raise SearchSpaceError(
+                f"{kind}({name}={value!r}): bounds must be {expected}, got "
+                f"{type(value).__name__}{hint}."
+            )
+
+
 class Real(Dimension):
     """A real interval ``[low, high]``.
 
     Parameters
     ----------
     low, high : float
-        Bounds, ``low < high``.
+        Finite bounds, ``low < high`` (a single value is a fixed value: give the
+        value itself, or a one-element list, instead of a dimension).
     prior : {"uniform", "log-uniform"}, default="uniform"
         ``"log-uniform"`` samples and models ``log(x)``; it needs ``low > 0``.
 
@@ -101,9 +136,23 @@ class Real(Dimension):
 
     def __init__(self, low: float, high: float, prior: str = "uniform") -> None:
         _check_prior(prior)
-        if not low < high:
+        _check_bounds("Real", low, high, numbers.Real)
+        if not (math.isfinite(low) and math.isfinite(high)):
             raise SearchSpaceError(
-                f"Real(low={low!r}, high={high!r}): low must be smaller than high."
+                f"Real(low={low!r}, high={high!r}): bounds must be finite; a uniform "
+                "value on an infinite interval does not exist. Give finite bounds, "
+                "or a scipy.stats distribution (e.g. norm, expon) for unbounded "
+                "values."
+            )
+        if not float(low) < float(high):
+            raise SearchSpaceError(
+                f"Real(low={low!r}, high={high!r}): low must be smaller than high; "
+                "for a fixed value give the value itself or a one-element list."
+            )
+        if not math.isfinite(float(high) - float(low)):
+            raise SearchSpaceError(
+                f"Real(low={low!r}, high={high!r}): high - low overflows float64; "
+                "narrow the interval."
             )
         if prior == "log-uniform" and low <= 0:
             raise SearchSpaceError(
@@ -119,6 +168,9 @@ class Real(Dimension):
 
     def __repr__(self) -> str:
         return f"Real({self.low!r}, {self.high!r}, prior={self.prior!r})"
+
+    def _validated(self) -> Real:
+        return type(self)(self.low, self.high, prior=self.prior)
 
     def from_unit(self, unit: np.ndarray) -> list:
         return self._decode(np.asarray(unit, dtype=float)[:, 0]).tolist()
@@ -146,7 +198,9 @@ class Integer(Dimension):
     Parameters
     ----------
     low, high : int
-        Bounds, ``low < high``.
+        Bounds, ``low < high`` (a single value is a fixed value: give the value
+        itself, or a one-element list), within ``[-2**53, 2**53]``, where every
+        integer is exactly representable in the float64 encoding.
     prior : {"uniform", "log-uniform"}, default="uniform"
         ``"log-uniform"`` gives each integer a slice proportional to its width in
         log space; it needs ``low >= 1``.
@@ -160,15 +214,20 @@ class Integer(Dimension):
 
     def __init__(self, low: int, high: int, prior: str = "uniform") -> None:
         _check_prior(prior)
+        _check_bounds("Integer", low, high, numbers.Integral)
         for name, value in (("low", low), ("high", high)):
-            if not isinstance(value, numbers.Integral):
+            if not -MAX_INTEGER_BOUND <= int(value) <= MAX_INTEGER_BOUND:
                 raise SearchSpaceError(
-                    f"Integer({name}={value!r}): bounds must be integers; use Real "
-                    "for a real interval."
+                    f"Integer({name}={value!r}): bounds must lie within "
+                    f"[-2**53, 2**53] (+-{MAX_INTEGER_BOUND}), where every integer "
+                    "is exactly representable as a float; use Real with "
+                    "prior='log-uniform' for larger values."
                 )
         if not low < high:
             raise SearchSpaceError(
-                f"Integer(low={low!r}, high={high!r}): low must be smaller than high."
+                f"Integer(low={low!r}, high={high!r}): low must be smaller than "
+                "high; for a fixed value give the value itself or a one-element "
+                "list."
             )
         if prior == "log-uniform" and low < 1:
             raise SearchSpaceError(
@@ -191,6 +250,9 @@ class Integer(Dimension):
     def __repr__(self) -> str:
         return f"Integer({self.low!r}, {self.high!r}, prior={self.prior!r})"
 
+    def _validated(self) -> Integer:
+        return type(self)(self.low, self.high, prior=self.prior)
+
     def _decode(self, u: np.ndarray) -> np.ndarray:
         x = self._lo + np.clip(u, 0.0, 1.0) * (self._hi - self._lo)
         x = np.exp(x) if self._log else x
@@ -211,14 +273,38 @@ class Integer(Dimension):
         return isinstance(value, numbers.Integral) and self.low <= value <= self.high
 
 
+def is_candidate_list(value: Any) -> bool:
+    """Whether GridSearchCV reads ``value`` as a list of candidates.
+
+    Every non-string sequence is (list, tuple, ``range``, array...); strings and
+    other objects are single values. ``bytes`` count as strings.
+    """
+    if isinstance(value, (str, bytes)):
+        return False
+    return isinstance(value, (Sequence, np.ndarray))
+
+
+def _candidates(values: Sequence) -> list:
+    """The candidates of a sequence as a list (a 1-D array gives Python scalars)."""
+    if isinstance(values, np.ndarray):
+        if values.ndim != 1:
+            raise SearchSpaceError(
+                f"an array of shape {values.shape} is not a list of candidates; "
+                "give a 1-D array or a list of values."
+            )
+        return values.tolist()
+    return list(values)
+
+
 class Categorical(Dimension):
     """A finite set of values, encoded one-hot.
 
     Parameters
     ----------
     categories : sequence
-        The values; any objects (estimators too). Order does not matter to the
-        searchers.
+        The values: a list, tuple, ``range`` or 1-D array of any objects
+        (estimators too, which are cloned before they are set, never changed).
+        Order does not matter to the searchers.
 
     Examples
     --------
@@ -228,14 +314,12 @@ class Categorical(Dimension):
     """
 
     def __init__(self, categories: Sequence) -> None:
-        if isinstance(categories, (str, bytes)) or not isinstance(
-            categories, (Sequence, np.ndarray)
-        ):
+        if not is_candidate_list(categories):
             raise SearchSpaceError(
                 f"Categorical(categories={categories!r}): categories must be a list "
                 "of values."
             )
-        self.categories = list(categories)
+        self.categories = _candidates(categories)
         if not self.categories:
             raise SearchSpaceError(
                 "Categorical(categories=[]): give at least one category."
@@ -248,6 +332,10 @@ class Categorical(Dimension):
 
     def __repr__(self) -> str:
         return f"Categorical({self.categories!r})"
+
+    def _validated(self) -> Categorical:
+        # the same category objects: a search reports the user's own objects
+        return type(self)(self.categories)
 
     def index(self, value: Any) -> int:
         for i, category in enumerate(self.categories):
@@ -314,11 +402,30 @@ class Constant(Dimension):
 
 
 class ScipyDimension(Dimension):
-    """Any frozen scipy.stats distribution, encoded by its CDF (decoded by its PPF)."""
+    """Any frozen scipy.stats distribution, encoded by its CDF (decoded by its PPF).
+
+    Unit-cube values are clipped to ``[eps, 1 - eps]`` (``eps = 1e-12``) before the
+    PPF, so that a distribution with unbounded support (``norm``, ``expon``)
+    always gives finite values; a distribution whose quantiles there are not
+    finite (invalid parameters, or tails too heavy for float64) is rejected.
+    """
 
     def __init__(self, distribution: Any) -> None:
         self.distribution = distribution
         self._discrete = hasattr(distribution.dist, "pmf")
+        with np.errstate(all="ignore"):
+            quantiles = np.asarray(distribution.ppf([PPF_EPS, 0.5, 1 - PPF_EPS]),
+                                   dtype=float)
+        if not np.isfinite(quantiles).all():
+            raise SearchSpaceError(
+                f"{self!r}: its quantiles at {PPF_EPS}, 0.5 and 1 - {PPF_EPS} are "
+                f"{quantiles.tolist()}, not all finite; check the distribution's "
+                "parameters, or use a distribution with lighter tails."
+            )
+        self._low_value, self._high_value = quantiles[0], quantiles[-1]
+
+    def _validated(self) -> ScipyDimension:
+        return type(self)(self.distribution)
 
     @property
     def size(self) -> float:
@@ -332,8 +439,8 @@ class ScipyDimension(Dimension):
         return f"ScipyDimension({d.dist.name}, args={d.args!r}, kwds={d.kwds!r})"
 
     def from_unit(self, unit: np.ndarray) -> list:
-        u = np.clip(np.asarray(unit, dtype=float)[:, 0], 1e-12, 1 - 1e-12)
-        values = self.distribution.ppf(u)
+        u = np.clip(np.asarray(unit, dtype=float)[:, 0], PPF_EPS, 1 - PPF_EPS)
+        values = np.clip(self.distribution.ppf(u), self._low_value, self._high_value)
         if self._discrete:
             return [int(v) for v in values]
         return values.tolist()
@@ -357,56 +464,96 @@ class ScipyDimension(Dimension):
         return isinstance(value, numbers.Real) and low <= value <= high
 
 
-def _from_scipy(name: str, dist: Any) -> Dimension:
+def _from_scipy(dist: Any) -> Dimension:
+    """``Real``/``Integer`` for bounded uniform, log-uniform and randint; else PPF."""
     dist_name = getattr(dist.dist, "name", "")
-    low, high = dist.support()
-    if dist_name == "uniform":
-        return Real(low, high)
+    with np.errstate(all="ignore"):
+        low, high = dist.support()
     unshifted = dist.kwds.get("loc", 0) == 0 and dist.kwds.get("scale", 1) == 1
-    if dist_name in ("loguniform", "reciprocal") and unshifted and len(dist.args) <= 2:
-        return Real(low, high, prior="log-uniform")
-    if dist_name == "randint" and unshifted and len(dist.args) <= 2 and high > low:
-        return Integer(int(low), int(high))
+    try:
+        if dist_name == "uniform":
+            return Real(low, high)
+        if dist_name in ("loguniform", "reciprocal") and unshifted and len(dist.args) <= 2:
+            return Real(low, high, prior="log-uniform")
+        if dist_name == "randint" and unshifted and len(dist.args) <= 2 and high > low:
+            if not (math.isfinite(low) and math.isfinite(high)):
+                raise SearchSpaceError(f"its support [{low}, {high}] is not finite.")
+            return Integer(int(low), int(high))
+    except SearchSpaceError as exc:
+        raise SearchSpaceError(
+            f"scipy.stats.{dist_name}(args={dist.args!r}, kwds={dist.kwds!r}) has "
+            f"support [{low}, {high}]: {exc}"
+        ) from exc
     if not hasattr(dist, "ppf") or not hasattr(dist, "cdf"):
         raise SearchSpaceError(
-            f"search_spaces[{name!r}] = {dist!r} has .rvs but no .ppf/.cdf; use a "
-            "frozen scipy.stats distribution or an skhpo Real/Integer/Categorical."
+            f"{dist!r} has .rvs but no .ppf/.cdf; use a frozen scipy.stats "
+            "distribution or an skhpo Real/Integer/Categorical."
         )
     return ScipyDimension(dist)
 
 
-def as_dimension(name: str, value: Any) -> Dimension:
-    """Turn one ``search_spaces`` entry into a :class:`Dimension`.
-
-    Lists and 1-D arrays are categorical, frozen scipy distributions become
-    ``Real``/``Integer`` where they are bounded uniform, log-uniform or randint, and
-    anything else (including tuples and strings) is a fixed value.
-    """
+def _as_dimension(value: Any) -> Dimension:
     if isinstance(value, Dimension):
-        return value
+        return value._validated()
     if hasattr(value, "rvs"):
         if not hasattr(value, "dist"):
             raise SearchSpaceError(
-                f"search_spaces[{name!r}] = {value!r} has .rvs but is not a frozen "
-                "scipy.stats distribution; use one, or an skhpo Real/Integer/"
-                "Categorical."
+                f"{value!r} has .rvs but is not a frozen scipy.stats distribution; "
+                "use one, or an skhpo Real/Integer/Categorical."
             )
-        return _from_scipy(name, value)
-    if isinstance(value, np.ndarray):
-        if value.ndim != 1:
-            raise SearchSpaceError(
-                f"search_spaces[{name!r}] is an array of shape {value.shape}; give a "
-                "1-D array or a list of values."
-            )
-        value = value.tolist()
-    if isinstance(value, list):
-        if not value:
-            raise SearchSpaceError(
-                f"search_spaces[{name!r}] is an empty list; give at least one value."
-            )
-        # a one-value list is a fixed value: no column for the models to learn
-        return Categorical(value) if len(value) > 1 else Constant(value[0])
-    return Constant(value)
+        return _from_scipy(value)
+    if isinstance(value, (set, frozenset)):
+        raise SearchSpaceError(
+            f"{value!r} is a set, which is neither a list of candidates (its order "
+            "is arbitrary; GridSearchCV rejects it too) nor a fixed value; give a "
+            "list."
+        )
+    if not is_candidate_list(value):
+        return Constant(value)
+    candidates = _candidates(value)
+    if not candidates:
+        raise SearchSpaceError(
+            f"{value!r} is an empty sequence; give at least one value."
+        )
+    # a one-value list is a fixed value: no column for the models to learn
+    return Categorical(candidates) if len(candidates) > 1 else Constant(candidates[0])
+
+
+def as_dimension(name: str, value: Any, *, where: str | None = None) -> Dimension:
+    """Turn one ``search_spaces`` entry into a :class:`Dimension`.
+
+    As in GridSearchCV, every non-string sequence (list, tuple, ``range``, 1-D
+    array) is a list of candidates: categorical, or a fixed value when it has one
+    element. Frozen scipy distributions become ``Real``/``Integer`` where they
+    are bounded uniform, log-uniform or randint, and are sampled through their
+    PPF otherwise. Strings and other objects are fixed values; sets are
+    rejected. A :class:`Dimension` is checked again.
+
+    Parameters
+    ----------
+    name : str
+        The parameter name (the ``search_spaces`` key).
+    value : object
+        Its entry in ``search_spaces``.
+    where : str, default=None
+        How error messages name the entry; default ``search_spaces['name']``.
+
+    Raises
+    ------
+    SearchSpaceError
+        For any entry that cannot be read, with a message that starts with
+        ``where``.
+    """
+    where = f"search_spaces[{name!r}]" if where is None else where
+    try:
+        return _as_dimension(value)
+    except SearchSpaceError as exc:
+        raise SearchSpaceError(f"{where}: {exc}") from exc
+    except Exception as exc:  # a broken distribution or dimension: name the key
+        raise SearchSpaceError(
+            f"{where}: a {type(value).__name__} that cannot be read as a search "
+            f"dimension ({type(exc).__name__}: {exc})."
+        ) from exc
 
 
 class Space:
@@ -428,7 +575,8 @@ class Space:
     """
 
     def __init__(self, search_spaces: Mapping | Sequence[Mapping]) -> None:
-        if isinstance(search_spaces, Mapping):
+        self._single = isinstance(search_spaces, Mapping)
+        if self._single:
             search_spaces = [search_spaces]
         if not isinstance(search_spaces, Sequence) or isinstance(search_spaces, str):
             raise SearchSpaceError(
@@ -451,7 +599,9 @@ class Space:
                     raise SearchSpaceError(
                         f"search_spaces has a non-string parameter name {key!r}."
                     )
-            self.subspaces.append({k: as_dimension(k, v) for k, v in sub.items()})
+            self.subspaces.append({
+                k: as_dimension(k, v, where=self.location(i, k)) for k, v in sub.items()
+            })
         n_sub = len(self.subspaces)
         self._n_selector = n_sub if n_sub > 1 else 0
         self._slices: list[list[slice]] = []
@@ -466,6 +616,12 @@ class Space:
 
     def __repr__(self) -> str:
         return f"Space({self.subspaces!r})"
+
+    def location(self, subspace: int, name: str) -> str:
+        """How messages name an entry: ``search_spaces['C']``, or
+        ``search_spaces[1]['C']`` in a list of dicts."""
+        index = "" if self._single else f"[{subspace}]"
+        return f"search_spaces{index}[{name!r}]"
 
     @property
     def names(self) -> list[str]:
@@ -483,8 +639,23 @@ class Space:
     def is_finite(self) -> bool:
         return math.isfinite(self.size)
 
-    def sample(self, n: int, rng: np.random.RandomState) -> list[dict]:
-        """``n`` independent uniform samples (a subspace is picked uniformly first)."""
+    def sample(self, n: int, rng: np.random.RandomState, *, distinct: bool = False,
+               exclude: Sequence[Mapping] = ()) -> list[dict]:
+        """``n`` independent uniform samples (a subspace is picked uniformly first).
+
+        With ``distinct=True`` a finite space of at most ``MAX_GRID_SIZE`` points
+        is sampled without replacement (as RandomizedSearchCV samples a grid of
+        lists), leaving out the points in ``exclude``: fewer than ``n`` points
+        come back when the space has fewer.
+        """
+        if distinct and self.is_finite and self.size <= MAX_GRID_SIZE:
+            grid = self.grid_unit()
+            if len(exclude):
+                known = self.to_unit(exclude)
+                close = np.abs(grid[:, None, :] - known[None, :, :]) < 1e-9
+                grid = grid[~close.all(axis=2).any(axis=1)]
+            rows = rng.choice(len(grid), size=min(n, len(grid)), replace=False)
+            return self.from_unit(grid[np.sort(rows)])
         return self.from_unit(self.round_unit(rng.uniform(size=(n, self.n_columns))))
 
     def sobol(self, n: int, rng: np.random.RandomState) -> np.ndarray:
@@ -501,9 +672,15 @@ class Space:
             return np.zeros(len(unit), dtype=int)
         return np.argmax(unit[:, : self._n_selector], axis=1)
 
+    def _rows(self, unit: np.ndarray) -> np.ndarray:
+        """``unit`` as a 2-D array of rows; a space of fixed values has 0 columns."""
+        unit = np.asarray(unit, dtype=float)
+        n_rows = len(unit) if unit.ndim == 2 else -1
+        return unit.reshape(n_rows, self.n_columns)
+
     def round_unit(self, unit: np.ndarray) -> np.ndarray:
         """Snap rows of the unit cube to the encodings of valid points."""
-        unit = np.asarray(unit, dtype=float)
+        unit = self._rows(unit)
         out = np.full_like(unit, 0.5)
         which = self.subspace_of(unit)
         if self._n_selector:
@@ -519,7 +696,7 @@ class Space:
 
     def from_unit(self, unit: np.ndarray) -> list[dict]:
         """Decode rows of the unit cube into parameter dicts."""
-        unit = np.asarray(unit, dtype=float).reshape(-1, self.n_columns)
+        unit = self._rows(unit)
         which = self.subspace_of(unit)
         params: list[dict] = [{} for _ in range(len(unit))]
         for s, (sub, slices) in enumerate(zip(self.subspaces, self._slices)):
@@ -567,5 +744,5 @@ class Space:
                 for e, i, sl in zip(encoded, combo, slices):
                     row[sl] = e[i]
                 rows.append(row)
-            blocks.append(np.array(rows).reshape(-1, self.n_columns))
+            blocks.append(np.array(rows).reshape(len(rows), self.n_columns))
         return np.vstack(blocks)

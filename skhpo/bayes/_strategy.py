@@ -114,7 +114,8 @@ class BayesStrategy(Strategy):
     def _is_seen(self, points: np.ndarray, seen: np.ndarray) -> np.ndarray:
         if not len(seen):
             return np.zeros(len(points), dtype=bool)
-        return (np.abs(points[:, None, :] - seen[None, :, :]).max(axis=2) < 1e-9).any(axis=1)
+        # all(), unlike max(), also holds for a space of fixed values (0 columns)
+        return (np.abs(points[:, None, :] - seen[None, :, :]) < 1e-9).all(axis=2).any(axis=1)
 
     def _mark_used(self, points: np.ndarray) -> None:
         if self._grid is not None:
