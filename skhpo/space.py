@@ -468,7 +468,7 @@ def _from_scipy(dist: Any) -> Dimension:
     """``Real``/``Integer`` for bounded uniform, log-uniform and randint; else PPF."""
     dist_name = getattr(dist.dist, "name", "")
     with np.errstate(all="ignore"):
-        low, high = dist.support()
+        low, high = (float(bound) for bound in dist.support())
     unshifted = dist.kwds.get("loc", 0) == 0 and dist.kwds.get("scale", 1) == 1
     try:
         if dist_name == "uniform":
