@@ -513,7 +513,7 @@ def _as_dimension(value: Any) -> Dimension:
     candidates = _candidates(value)
     if not candidates:
         raise SearchSpaceError(
-            f"{value!r} is an empty sequence; give at least one value."
+            f"{value!r} is an empty list of candidates; give at least one value."
         )
     # a one-value list is a fixed value: no column for the models to learn
     return Categorical(candidates) if len(candidates) > 1 else Constant(candidates[0])

@@ -235,10 +235,11 @@ def test_warm_start_param_continues_and_restart_does_not():
     from sklearn.ensemble import RandomForestClassifier
 
     budgets = {}
+    # 4 points: the largest bracket (4 candidates) samples them without replacement
     for warm_start in (False, True):
         search = HyperbandSearchCV(
             RandomForestClassifier(warm_start=warm_start, random_state=0),
-            {"max_depth": [2, 4]}, resource="n_estimators", max_resources=4,
+            {"max_depth": [2, 3, 4, 5]}, resource="n_estimators", max_resources=4,
             factor=2, cv=2, random_state=0).fit(X, y)
         assert search.best_params_["n_estimators"] == 4
         assert search.best_estimator_.n_estimators == 4
