@@ -346,7 +346,8 @@ class GeneticSearchCV(BaseSearchCV):
     search_spaces : dict or list of dict
         ``parameter name -> domain``: an skhpo :class:`~skhpo.space.Real`,
         :class:`~skhpo.space.Integer` or :class:`~skhpo.space.Categorical`, a list
-        of values (categorical, as in GridSearchCV), a frozen scipy.stats
+        of values (categorical, as in GridSearchCV: every non-string sequence,
+        tuples and ``range`` included; one value is fixed), a frozen scipy.stats
         distribution, or a fixed value. A list of dicts is a union of subspaces;
         crossing parents from different subspaces copies them, and mutation can
         move a child to another subspace.

@@ -258,10 +258,12 @@ class HyperbandSearchCV(BaseSearchCV):
     search_spaces : dict or list of dict
         ``parameter name -> domain``: an skhpo :class:`~skhpo.space.Real`,
         :class:`~skhpo.space.Integer` or :class:`~skhpo.space.Categorical`, a
-        list of values (categorical), a frozen scipy.stats distribution, or a
-        fixed value. A list of dicts is a union of subspaces. A finite space
-        (lists only) is sampled without replacement within a bracket, so a
-        bracket starts at most as many candidates as the space has points.
+        list of values (categorical, as in GridSearchCV: every non-string
+        sequence, tuples and ``range`` included; one value is fixed), a frozen
+        scipy.stats distribution, or a fixed value. A list of dicts is a union
+        of subspaces. A finite space (lists only) is sampled without
+        replacement within a bracket, so a bracket starts at most as many
+        candidates as the space has points.
     resource : str, default="auto"
         What the budget counts:
 

@@ -30,10 +30,13 @@ class BayesSearchCV(BaseSearchCV):
     search_spaces : dict or list of dict
         ``parameter name -> domain``: an skhpo :class:`~skhpo.space.Real`,
         :class:`~skhpo.space.Integer` or :class:`~skhpo.space.Categorical`, a list
-        of values (categorical, as in GridSearchCV), a frozen scipy.stats
-        distribution (bounded ``uniform``, ``loguniform`` and ``randint`` become
-        Real/Integer), or a fixed value. A list of dicts is a union of subspaces,
-        modelled by one GP with a one-hot subspace indicator.
+        of values (categorical, as in GridSearchCV: every non-string sequence,
+        tuples and ``range`` included; one value is a fixed value; estimators are
+        cloned before they are set), a frozen scipy.stats distribution (bounded
+        ``uniform``, ``loguniform`` and ``randint`` become Real/Integer, others are
+        sampled through their quantile function), or a fixed value. A list of
+        dicts is a union of subspaces, modelled by one GP with a one-hot subspace
+        indicator. Bad entries raise before any fit, naming their key.
     n_iter : int, default=50
         Number of candidates evaluated. On a finite space of at most ``n_iter``
         points, every point is evaluated exactly once and nothing else.
