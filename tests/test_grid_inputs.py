@@ -21,7 +21,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import FunctionTransformer, StandardScaler
 
-from skhpo import BayesSearchCV, GeneticSearchCV, HyperbandSearchCV, PBTSearchCV, Real
+from skhpo import BayesSearchCV, GeneticSearchCV, HyperbandSearchCV, Real
 from skhpo._base import check_parameter_names
 from skhpo.exceptions import SearchSpaceError
 from skhpo.space import Space
@@ -241,7 +241,8 @@ def _changed_dimension():
          r"^search_spaces\['clf__max_iter'\]: .*bounds must lie within \[-2\*\*53, 2\*\*53\]"),
         ({"clf__alpha": _changed_dimension()},
          r"^search_spaces\['clf__alpha'\]: Real\(low=-inf, high=0.1\): bounds must be finite"),
-        ({"clf__alpha": []}, r"^search_spaces\['clf__alpha'\]: \[\] is an empty list of candidates"),
+        ({"clf__alpha": []},
+         r"^search_spaces\['clf__alpha'\]: \[\] is an empty list of candidates"),
     ],
     ids=["unknown-step", "unknown-nested", "unknown-fixed", "unknown-for-every-category",
          "union", "infinite-uniform", "invalid-norm", "randint-overflow",
