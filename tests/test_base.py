@@ -186,7 +186,7 @@ class WorkerSideCheck:
 
     def on_fit_task_begin(self, estimator, context, **kwargs):
         if context.task_name == "candidate-split-evaluation":
-            assert isinstance(estimator, BayesSearchCV), estimator
+            assert type(estimator).__name__.endswith("SearchCV"), estimator
             assert estimator.callbacks is None, estimator.callbacks
 
     def on_fit_task_end(self, estimator, context, **kwargs):
@@ -194,9 +194,10 @@ class WorkerSideCheck:
 
 
 @requires_sklearn_callbacks
-def test_sklearn_callbacks_get_the_search_without_skhpo_callbacks(tmp_path):
+@pytest.mark.parametrize("name", sorted(SMALL_SEARCHES))
+def test_sklearn_callbacks_get_the_search_without_skhpo_callbacks(name, tmp_path):
     callback = LockingCallback(tmp_path / "log.txt")
-    search = make_search(callbacks=[callback], n_jobs=2, error_score="raise")
+    search = SMALL_SEARCHES[name](callbacks=[callback], n_jobs=2, error_score="raise")
     search.set_callbacks(WorkerSideCheck())
     try:
         with parallel_backend("loky", n_jobs=2):
@@ -204,4 +205,5 @@ def test_sklearn_callbacks_get_the_search_without_skhpo_callbacks(tmp_path):
     finally:
         callback.log.close()
     assert search.callbacks == [callback]
-    assert set(callback.pids) == {os.getpid()} and len(callback.pids) == 3
+    assert len(callback.pids) == search.n_iterations_ > 1
+    assert set(callback.pids) == {os.getpid()}
