@@ -13,6 +13,7 @@ scikit-learn's ``BaseSearchCV``; this module replaces its ``fit`` so that
 
 from __future__ import annotations
 
+import copy
 import itertools
 import math
 import numbers
@@ -31,6 +32,7 @@ from sklearn.utils.validation import indexable
 
 from ._evaluate import EvaluationContext, Evaluator, FromScratchEvaluator
 from ._sklearn_compat import (
+    NULL_CALLBACK_CONTEXT,
     Interval,
     SklearnBaseSearchCV,
     _check_method_params,
@@ -38,6 +40,8 @@ from ._sklearn_compat import (
     _insert_error_scores,
     _MultimetricScorer,
     _warn_or_raise_about_fit_failures,
+    init_callback_context,
+    sklearn_callbacks_of,
 )
 from ._strategy import Strategy, Trial
 from .callbacks import SearchCallback
@@ -123,8 +127,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         self.callbacks = callbacks
         self.max_time = max_time
 
-    # Set during fit only; never pickled (joblib tasks carry the search as
-    # ``caller``, and an evaluator holds the joblib pool).
+    # Set during fit only; never pickled (an evaluator holds the joblib pool).
     _TRANSIENT_ATTRIBUTES = ("_evaluator", "_strategy")
 
     def __getstate__(self):
@@ -143,6 +146,12 @@ class BaseSearchCV(SklearnBaseSearchCV):
 
     def _check_search_parameters(self, space: Space) -> None:
         """Checks of several parameters together, before any model is fitted."""
+
+    def _check_input_parameters(self, X, y, split_params) -> None:
+        """Checks that need the data, before any model is fitted.
+
+        Defined here because scikit-learn's ``BaseSearchCV`` has it only from 1.9.
+        """
 
     def _refit_best_estimator(self, estimator, X, y, fit_params) -> None:
         """Fit ``estimator`` (already set to ``best_params_``) on all the data."""
@@ -199,8 +208,8 @@ class BaseSearchCV(SklearnBaseSearchCV):
         routed_params = self._get_routed_params_for_fit(params)
         sample_weight = params.get("sample_weight")
         metadata = None if sample_weight is None else {"sample_weight": sample_weight}
-        root_ctx = self._init_callback_context(
-            max_subtasks=1 + (self.refit is not False)
+        root_ctx = init_callback_context(
+            self, max_subtasks=1 + (self.refit is not False)
         ).call_on_fit_task_begin(estimator=self, X=X, y=y, metadata=metadata)
 
         self._checked_cv_orig = check_cv(
@@ -225,7 +234,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
                 error_score=self.error_score,
                 verbose=self.verbose,
                 parallel=parallel,
-                caller=self,
+                caller=self._caller_for_workers(),
             )
             history = self._run_search(
                 space, self._make_evaluator(context), callback_ctx=root_ctx,
@@ -259,6 +268,23 @@ class BaseSearchCV(SklearnBaseSearchCV):
 
         root_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
         return self
+
+    def _caller_for_workers(self):
+        """The search as scikit-learn's callback hooks see it in the joblib tasks.
+
+        None when no scikit-learn callback is set (the hooks do not run). Otherwise
+        a shallow copy without the skhpo ``callbacks`` and without fitted
+        attributes: skhpo callbacks run in the main process only and may hold what
+        cannot be pickled (an open file, a lock), so nothing of them travels.
+        """
+        if not sklearn_callbacks_of(self):
+            return None
+        caller = copy.copy(self)
+        caller.callbacks = None
+        for name in list(vars(caller)):
+            if name.endswith("_") and not name.startswith("_"):
+                delattr(caller, name)
+        return caller
 
     def _refit(self, base_estimator, X, y, routed_params, root_ctx, metadata) -> None:
         self.best_estimator_ = clone(base_estimator).set_params(
@@ -308,6 +334,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         history = _SearchHistory()
         callbacks = self._callback_list()
         max_trials = strategy.max_trials
+        callback_ctx = NULL_CALLBACK_CONTEXT if callback_ctx is None else callback_ctx
         search_ctx = callback_ctx.subcontext(
             task_name="search",
             max_subtasks=None if max_trials is None else max_trials * self.n_splits_,

@@ -18,7 +18,7 @@ import numpy as np
 from sklearn.base import clone
 from sklearn.utils.parallel import Parallel, delayed
 
-from ._sklearn_compat import _fit_and_score
+from ._sklearn_compat import _fit_and_score, fit_and_score_callback_kwargs
 from ._strategy import Trial
 
 __all__ = ["EvaluationContext", "Evaluator", "FromScratchEvaluator"]
@@ -43,6 +43,8 @@ class EvaluationContext:
     error_score: Any
     verbose: int
     parallel: Parallel
+    # What scikit-learn's callback hooks get as the search in the joblib tasks;
+    # never the search itself (see ``BaseSearchCV._caller_for_workers``).
     caller: Any = None
 
     @property
@@ -100,9 +102,10 @@ class FromScratchEvaluator(Evaluator):
                 parameters=self.parameters_of(trial),
                 split_progress=(split_idx, ctx.n_splits),
                 candidate_progress=(cand_idx, len(trials)),
-                caller=ctx.caller,
-                callback_ctx=callback_contexts[cand_idx * ctx.n_splits + split_idx],
                 **kwargs,
+                **fit_and_score_callback_kwargs(
+                    ctx.caller, callback_contexts[cand_idx * ctx.n_splits + split_idx]
+                ),
             )
             for cand_idx, trial in enumerate(trials)
             for split_idx, (train, test) in enumerate(self.splits_of(trial))

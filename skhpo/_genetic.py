@@ -321,8 +321,8 @@ class GeneticStrategy(Strategy):
         return self.space.round_unit(point[None])[0]
 
     def __getstate__(self) -> dict:
-        # The search (and so this strategy, as ``optimizer_``) is pickled into every
-        # joblib task as ``caller``; the grid can be megabytes and is rebuilt on demand.
+        # A pickled search carries this strategy (as ``optimizer_``); the grid can be
+        # megabytes and is rebuilt on demand.
         return {**self.__dict__, "_grid": None}
 
 

@@ -5,6 +5,10 @@ callable is called as ``callback(results)`` with the ``cv_results_``-like dict o
 all results so far; a :class:`SearchCallback` gets its ``on_*`` hooks called with
 keyword arguments. Returning True from a callable or from
 ``on_iteration_end`` stops the search after the current batch.
+
+Callbacks run in the main process only and are never sent to the joblib workers,
+so they may hold what cannot be pickled (an open file, a lock, a database
+connection) and may change their own state, whatever ``n_jobs`` and the backend.
 """
 
 from __future__ import annotations

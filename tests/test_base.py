@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy as np
 import pytest
 from joblib import parallel_backend
@@ -9,6 +12,7 @@ from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
+from conftest import SMALL_SEARCHES
 from skhpo import BayesSearchCV, Real
 from skhpo._base import _SearchHistory
 from skhpo._strategy import Trial
@@ -92,6 +96,13 @@ class TaskRecorder:
         pass
 
 
+requires_sklearn_callbacks = pytest.mark.skipif(
+    not hasattr(GridSearchCV, "set_callbacks"),
+    reason="scikit-learn < 1.9 has no estimator callback API",
+)
+
+
+@requires_sklearn_callbacks
 def test_sklearn_callbacks_see_the_same_tasks_as_gridsearchcv():
     ours, theirs = TaskRecorder(), TaskRecorder()
     make_search().set_callbacks(ours).fit(X, y)
@@ -100,6 +111,7 @@ def test_sklearn_callbacks_see_the_same_tasks_as_gridsearchcv():
     assert ours.tasks.count("search") == 1
 
 
+@requires_sklearn_callbacks
 def test_sklearn_progress_bar_runs():
     pytest.importorskip("rich")
     from sklearn.callback import ProgressBar
@@ -125,3 +137,73 @@ def test_dask_local_cluster_backend():
                 search = make_search(n_jobs=-1).fit(X, y)
             assert len(client.scheduler_info()["workers"]) == 2
     assert_same_results(serial, search.cv_results_)
+
+
+class LockingCallback(SearchCallback):
+    """Holds what cannot be pickled (a lock, an open file) and logs every batch."""
+
+    def __init__(self, path):
+        self.lock = threading.Lock()
+        self.log = open(path, "w")  # noqa: SIM115 (closed by the test)
+        self.pids = []
+
+    def on_iteration_end(self, search, *, results, iteration, scores, **kwargs):
+        with self.lock:
+            self.log.write(f"{iteration} {len(scores)}\n")
+        self.pids.append(os.getpid())
+
+    def __call__(self, results):  # the same object as a plain callable
+        with self.lock:
+            self.pids.append(os.getpid())
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_SEARCHES))
+@pytest.mark.parametrize("as_callable", [False, True], ids=["SearchCallback", "callable"])
+def test_callbacks_stay_in_the_main_process(name, as_callable, tmp_path):
+    callback = LockingCallback(tmp_path / "log.txt")
+    callbacks = [callback.__call__] if as_callable else [callback]
+    try:
+        with parallel_backend("loky", n_jobs=2):
+            search = SMALL_SEARCHES[name](callbacks=callbacks, n_jobs=2).fit(X, y)
+    finally:
+        callback.log.close()
+    assert len(callback.pids) == search.n_iterations_ > 1
+    assert set(callback.pids) == {os.getpid()}
+    if not as_callable:
+        lines = (tmp_path / "log.txt").read_text().splitlines()
+        assert lines[-1] == f"{search.n_iterations_ - 1} {len(search.cv_results_['params'])}"
+
+
+class WorkerSideCheck:
+    """A scikit-learn fit callback that fails a task whose search still holds the
+    skhpo callbacks (run with ``error_score="raise"``)."""
+
+    def setup(self, estimator, context):
+        pass
+
+    def teardown(self, estimator, context):
+        pass
+
+    def on_fit_task_begin(self, estimator, context, **kwargs):
+        if context.task_name == "candidate-split-evaluation":
+            assert type(estimator).__name__.endswith("SearchCV"), estimator
+            assert estimator.callbacks is None, estimator.callbacks
+
+    def on_fit_task_end(self, estimator, context, **kwargs):
+        pass
+
+
+@requires_sklearn_callbacks
+@pytest.mark.parametrize("name", sorted(SMALL_SEARCHES))
+def test_sklearn_callbacks_get_the_search_without_skhpo_callbacks(name, tmp_path):
+    callback = LockingCallback(tmp_path / "log.txt")
+    search = SMALL_SEARCHES[name](callbacks=[callback], n_jobs=2, error_score="raise")
+    search.set_callbacks(WorkerSideCheck())
+    try:
+        with parallel_backend("loky", n_jobs=2):
+            search.fit(X, y)
+    finally:
+        callback.log.close()
+    assert search.callbacks == [callback]
+    assert len(callback.pids) == search.n_iterations_ > 1
+    assert set(callback.pids) == {os.getpid()}

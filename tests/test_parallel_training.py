@@ -39,7 +39,9 @@ def wide_sgd_task():
     X[np.arange(300), y] += 3.0  # learnable
     space = {"alpha": Real(1e-5, 1e-1, prior="log-uniform"),
              "eta0": Real(1e-3, 1e-1, prior="log-uniform")}
-    return SGDClassifier(loss="log_loss", learning_rate="constant", random_state=0), space, X, y
+    # eta0 given: its default is 0.0 (invalid with "constant") before scikit-learn 1.8
+    sgd = SGDClassifier(loss="log_loss", learning_rate="constant", eta0=0.01, random_state=0)
+    return sgd, space, X, y
 
 
 def wide_mlp_task():
