@@ -344,6 +344,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
             if isinstance(cb, SearchCallback):
                 cb.on_search_begin(self)
 
+        progress = _ProgressReport(self, max_trials)
         start = time.perf_counter()
         metric = None
         for iteration in range(10**9):
@@ -369,6 +370,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
             metric = metric or _driving_metric(results, refit_metric)
             all_scores = np.asarray(results[f"mean_test_{metric}"], dtype=float)
             strategy.tell(trials, all_scores[-len(trials):])
+            progress.batch_done(iteration, trials, all_scores, metric)
             if self._stop_requested(callbacks, results, iteration, all_scores):
                 break
 
@@ -449,6 +451,64 @@ def _name_error(estimator, name, sub, ancestors, rng) -> ValueError | None:
         else:
             return None
     return error
+
+
+class _ProgressReport:
+    """What ``verbose > 0`` prints: GridSearchCV's first line, then one line per batch.
+
+    A batch line names the batch the way ``cv_results_`` does (``iteration``, or
+    ``generation``, PBT's ``round``, Hyperband's rung ``iter`` and ``n_resources``;
+    all 0-based), the trials done out of the strategy's ``max_trials`` when it is
+    known, the best score of the driving metric so far and the elapsed time.
+    """
+
+    def __init__(self, search: BaseSearchCV, max_trials: int | None) -> None:
+        self.verbose = search.verbose
+        self.name = type(search).__name__
+        self.max_trials = max_trials
+        self.start = time.perf_counter()
+        if self.verbose > 0:
+            n_splits = search.n_splits_
+            print(
+                f"Fitting {n_splits} folds for each of {max_trials} candidates,"
+                f" totalling {max_trials * n_splits} fits"
+                if max_trials is not None
+                else f"Fitting {n_splits} folds for each candidate"
+            )
+
+    def batch_done(self, iteration: int, trials: list[Trial], scores: np.ndarray,
+                   metric: str) -> None:
+        if self.verbose <= 0:
+            return
+        planned = "" if self.max_trials is None else f"/{self.max_trials}"
+        best = np.nanmax(scores) if np.isfinite(scores).any() else np.nan
+        metric_name = "score" if metric == "score" else f"{metric} score"
+        print(
+            f"[{self.name}] {_batch_label(iteration, trials)}: {len(scores)}{planned}"
+            f" trials done, best {metric_name} {best:.4g},"
+            f" {time.perf_counter() - self.start:.1f}s elapsed"
+        )
+
+
+def _batch_label(iteration: int, trials: list[Trial]) -> str:
+    """``generation 2``, ``round 3 (n_resources=20)``, ``rung 1 (n_resources=3..9)``."""
+    info = trials[0].info
+    resources = sorted({t.info.get("n_resources", -1) for t in trials})
+    if resources[0] == -1:
+        budget = ""
+    elif len(resources) == 1:
+        budget = f" (n_resources={resources[0]})"
+    else:
+        budget = f" (n_resources={resources[0]}..{resources[-1]})"
+    if "generation" in info:
+        return f"generation {info['generation']}"
+    if "round" in info:
+        return f"round {info['round']}{budget}"
+    if "iter" in info:
+        rungs = sorted({t.info["iter"] for t in trials})
+        label = f"rung {rungs[0]}" if len(rungs) == 1 else f"rungs {rungs[0]}..{rungs[-1]}"
+        return label + budget
+    return f"batch {iteration}"
 
 
 def _driving_metric(results: dict, refit_metric: Any) -> str:

@@ -76,21 +76,12 @@ class Evaluator:
         """Return ``len(trials) * n_splits`` result dicts, candidate-major."""
         raise NotImplementedError
 
-    def _print_batch(self, n_candidates: int) -> None:
-        if self.context.verbose > 0:
-            n_splits = self.context.n_splits
-            print(
-                f"Fitting {n_splits} folds for each of {n_candidates} candidates,"
-                f" totalling {n_candidates * n_splits} fits"
-            )
-
 
 class FromScratchEvaluator(Evaluator):
     """Clone, fit and score one model per (trial, fold), in parallel."""
 
     def evaluate(self, trials: list[Trial], callback_contexts: list) -> list[dict]:
         ctx = self.context
-        self._print_batch(len(trials))
         kwargs = ctx.score_kwargs()
         tasks = (
             delayed(_fit_and_score)(

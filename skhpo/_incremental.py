@@ -361,7 +361,6 @@ class IncrementalEvaluator(Evaluator):
     def evaluate(self, trials: list[Trial], callback_contexts: list) -> list[dict]:
         """Train and score every (trial, fold) of the batch; store the models."""
         ctx = self.context
-        self._print_batch(len(trials))
         tasks, sent = [], []
         for k, (trial, start) in enumerate(zip(trials, self._starts(trials))):
             models, progress, set_params = start
