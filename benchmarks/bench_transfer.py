@@ -4,8 +4,10 @@ HyperbandSearchCV (``resource="partial_fit"``) and PBTSearchCV send each continu
 model to a worker and get it back trained. This script runs both at ``n_jobs=2``
 (loky) on a model with several MiB of weights and prints, per batch (rung or
 round), the models evaluated, the bytes sent and received, and the same divided
-by the size of one fitted model: with no repeated copies, ``received / model``
-equals the models evaluated and ``sent / model`` the models continued.
+by the size of one fitted model: with no repeated copies, ``sent / model`` equals
+the models continued and ``received / model`` the models evaluated below
+``max_resources`` (a model at the largest budget is never continued, so it stays
+in the worker).
 
     OMP_NUM_THREADS=1 python benchmarks/bench_transfer.py
 """

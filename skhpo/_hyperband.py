@@ -369,7 +369,8 @@ feature_names_in_
         ``warm_start`` parameter): ``n_models`` (one per candidate and fold),
         ``bytes_sent`` and ``bytes_received``, the pickled model bytes that went to
         and came back from worker processes (0 when the tasks ran in this
-        process: ``n_jobs=1`` or the threading backend).
+        process: ``n_jobs=1`` or the threading backend). Models trained to
+        ``max_resources`` are never continued, so they are not sent back.
 
     See Also
     --------
@@ -577,11 +578,12 @@ feature_names_in_
 
     def _make_evaluator(self, context):
         if self.resource_ == "partial_fit":
-            return IncrementalEvaluator(context)
+            return IncrementalEvaluator(context, final_resource=self.max_resources_)
         if self.resource_ == "n_samples":
             return SubsampleEvaluator(context)
         if self._warm_start():
-            return IncrementalEvaluator(context, WarmStartTrainer())
+            return IncrementalEvaluator(context, WarmStartTrainer(),
+                                        final_resource=self.max_resources_)
         return FromScratchEvaluator(context)
 
     def _make_strategy(self, space, rng):

@@ -205,15 +205,16 @@ def _error_scores(scorer, error_score):
 
 def train_and_score(parcel, X, y, train, test, *, trainer, n_units, fresh, set_params,
                     classes, scorer, fit_params, score_params, return_train_score,
-                    error_score, caller=None, callback_ctx=None, broken=False):
+                    error_score, caller=None, callback_ctx=None, broken=False,
+                    return_model=True):
     """One (trial, fold) task: set params, train ``n_units`` more, score.
 
     ``parcel`` is a :class:`~skhpo._transfer.ModelParcel` holding the model, so
     that the model reaches a worker process with writable arrays and its
     ``__main__`` classes. Returns ``(result, parcel)``: ``result`` has the keys
     of ``_fit_and_score``'s dict; the returned parcel holds the trained model, or
-    None when training failed (the model is dropped). ``broken=True`` means the
-    fold's model failed earlier: the task fails.
+    None when training failed or ``return_model=False`` (the model is dropped).
+    ``broken=True`` means the fold's model failed earlier: the task fails.
     """
     model = parcel.model
     fit_params = _check_method_params(X, params=fit_params or {}, indices=train)
@@ -248,7 +249,7 @@ def train_and_score(parcel, X, y, train, test, *, trainer, n_units, fresh, set_p
             result["train_scores"] = _score(model, X_train, y_train, scorer, params_train,
                                             error_score)
     result.update(fit_error=None, fit_time=fit_time)
-    return result, ModelParcel(model)
+    return result, ModelParcel(model if return_model else None)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -288,6 +289,10 @@ class IncrementalEvaluator(Evaluator):
         If False, a parent's models move to its last child of the batch (earlier
         children get deep copies) and the parent leaves the store. If True, every
         child gets a deep copy and the parent stays until released.
+    final_resource : int, default=None
+        The budget no trial is continued beyond (``max_resources``). Models
+        trained to it are scored and dropped in the worker, never sent back or
+        stored. None keeps every model.
 
     Attributes
     ----------
@@ -300,8 +305,9 @@ class IncrementalEvaluator(Evaluator):
     """
 
     def __init__(self, context: EvaluationContext, trainer=None, *,
-                 copy_parents: bool = False) -> None:
+                 copy_parents: bool = False, final_resource: int | None = None) -> None:
         super().__init__(context)
+        self.final_resource = final_resource
         self.trainer = PartialFitTrainer() if trainer is None else trainer
         self.copy_parents = copy_parents
         self.resources_used = 0
@@ -379,6 +385,7 @@ class IncrementalEvaluator(Evaluator):
                     error_score=ctx.error_score, caller=ctx.caller,
                     callback_ctx=callback_contexts[k * ctx.n_splits + fold],
                     broken=models is not None and model is None,
+                    return_model=self._continuable(trial),
                 ))
         outs = list(ctx.parallel(tasks))
         self.transfers.append({
@@ -387,11 +394,16 @@ class IncrementalEvaluator(Evaluator):
             "bytes_received": sum(parcel.nbytes for _, parcel in outs),
         })
         for k, trial in enumerate(trials):
+            if not self._continuable(trial):
+                continue
             fold_models = [p.model for _, p in outs[k * ctx.n_splits:(k + 1) * ctx.n_splits]]
             self._store[self._n_trials + k] = _Entry(dict(trial.params), trial.resource,
                                                      fold_models)
         self._n_trials += len(trials)
         return [result for result, _ in outs]
+
+    def _continuable(self, trial: Trial) -> bool:
+        return self.final_resource is None or trial.resource < self.final_resource
 
     @staticmethod
     def _units(trial: Trial, progress: int) -> int:

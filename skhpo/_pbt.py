@@ -226,7 +226,8 @@ multimetric_
         ``warm_start`` parameter): ``n_models`` (one per candidate and fold),
         ``bytes_sent`` and ``bytes_received``, the pickled model bytes that went to
         and came back from worker processes (0 when the tasks ran in this
-        process: ``n_jobs=1`` or the threading backend).
+        process: ``n_jobs=1`` or the threading backend). Models trained to
+        ``max_resources`` are never continued, so they are not sent back.
 
     See Also
     --------
@@ -372,7 +373,7 @@ multimetric_
         return list(self.mutable_params)
 
     def _make_evaluator(self, context):
-        self._evaluator = IncrementalEvaluator(context)
+        self._evaluator = IncrementalEvaluator(context, final_resource=self.max_resources)
         return self._evaluator
 
     def _make_strategy(self, space, rng):

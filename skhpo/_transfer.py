@@ -101,6 +101,8 @@ class ModelParcel:
         self.nbytes = nbytes
 
     def __reduce__(self):
+        if self.model is None:  # a failed or dropped model: nothing to move
+            return ModelParcel, (None,)
         blob = dumps_model(self.model)
         self.nbytes = len(blob)
         return _unpack, (blob,)
