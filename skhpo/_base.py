@@ -218,6 +218,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         split_params = routed_params.splitter.split
         self._check_input_parameters(X=X, y=y, split_params=split_params)
         splits = list(self._checked_cv_orig.split(X, y, **split_params))
+        _check_splits(splits, self._checked_cv_orig.get_n_splits(X, y, **split_params))
         self.n_splits_ = len(splits)
         base_estimator = clone(self.estimator)
 
@@ -509,6 +510,20 @@ def _batch_label(iteration: int, trials: list[Trial]) -> str:
         label = f"rung {rungs[0]}" if len(rungs) == 1 else f"rungs {rungs[0]}..{rungs[-1]}"
         return label + budget
     return f"batch {iteration}"
+
+
+def _check_splits(splits: list, n_splits: int) -> None:
+    """The errors of GridSearchCV's ``evaluate_candidates``, raised before any fit."""
+    if not splits:
+        raise ValueError(
+            "No fits were performed. Was the CV iterator empty? Were there no "
+            "candidates?"
+        )
+    if len(splits) != n_splits:
+        raise ValueError(
+            "cv.split and cv.get_n_splits return inconsistent results. Expected "
+            f"{n_splits} splits, got {len(splits)}"
+        )
 
 
 def _driving_metric(results: dict, refit_metric: Any) -> str:

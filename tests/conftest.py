@@ -60,3 +60,17 @@ SMALL_SEARCHES = {
         _sgd(), ALPHA_SPACE, population_size=4, max_resources=6,
         perturbation_interval=2, cv=3, random_state=0, **kw),
 }
+
+
+@pytest.fixture
+def global_random_seed():
+    """scikit-learn's fixture of the same name, at its default seed (42).
+
+    scikit-learn's own test_search.py, run by test_sklearn_search.py, takes it.
+    """
+    return 42
+
+
+def pytest_configure(config):
+    # a mark of scikit-learn's test_search.py (for free-threaded runs)
+    config.addinivalue_line("markers", "thread_unsafe: not safe to run in threads")
