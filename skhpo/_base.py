@@ -216,9 +216,12 @@ class BaseSearchCV(SklearnBaseSearchCV):
             self.cv, y, classifier=is_classifier(self.estimator)
         )
         split_params = routed_params.splitter.split
-        self._check_input_parameters(X=X, y=y, split_params=split_params)
-        splits = list(self._checked_cv_orig.split(X, y, **split_params))
+        splits = [
+            (_as_indices(train), _as_indices(test))
+            for train, test in self._checked_cv_orig.split(X, y, **split_params)
+        ]
         _check_splits(splits, self._checked_cv_orig.get_n_splits(X, y, **split_params))
+        self._check_input_parameters(X=X, y=y, split_params=split_params)
         self.n_splits_ = len(splits)
         base_estimator = clone(self.estimator)
 
@@ -510,6 +513,12 @@ def _batch_label(iteration: int, trials: list[Trial]) -> str:
         label = f"rung {rungs[0]}" if len(rungs) == 1 else f"rungs {rungs[0]}..{rungs[-1]}"
         return label + budget
     return f"batch {iteration}"
+
+
+def _as_indices(fold) -> np.ndarray:
+    """A fold as sample indices (a splitter may yield boolean masks)."""
+    fold = np.asarray(fold)
+    return np.flatnonzero(fold) if fold.dtype == bool else fold
 
 
 def _check_splits(splits: list, n_splits: int) -> None:

@@ -19,6 +19,7 @@ of a search-space feature not yet merged is in ``WAITING_ON_SPACES``.
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 import os
 import sys
@@ -54,11 +55,11 @@ def _search_spaces(self):
 # -- budgets: what each searcher gets for a grid or an n_iter ---------------------------
 
 
-def _bayes_budget(n_candidates: int) -> dict:
+def _bayes_budget(search, n_candidates: int) -> dict:
     return {"n_iter": n_candidates}
 
 
-def _genetic_budget(n_candidates: int) -> dict:
+def _genetic_budget(search, n_candidates: int) -> dict:
     """Exactly ``n_candidates`` on a continuous space; two generations when it can.
 
     ``p`` individuals then ``p - elitism`` children; on a finite space the search
@@ -73,22 +74,22 @@ def _genetic_budget(n_candidates: int) -> dict:
             "elitism": 2 * population - n_candidates, "tournament_size": 2}
 
 
-def _hyperband_budget(self) -> dict:
-    """``partial_fit`` epochs when the estimator has it, else an iteration
-    parameter that is not searched, else subsamples (which change the training set)."""
-    if has_partial_fit(self.estimator):
-        return {"resource": "partial_fit", "max_resources": 9, "min_resources": 1}
-    searched = {name for sub in _as_list(_search_spaces(self)) for name in sub}
-    for name, value in self.estimator.get_params(deep=True).items():
+def _hyperband_budget(search, n_candidates: int) -> dict:
+    """An iteration parameter that is not searched, else ``partial_fit`` epochs,
+    else subsamples (the one resource that changes the training set)."""
+    searched = {name for sub in _as_list(_search_spaces(search)) for name in sub}
+    for name, value in search.estimator.get_params(deep=True).items():
         leaf = name.rpartition("__")[2]
         if (leaf in ("max_iter", "n_estimators") and name not in searched
                 and isinstance(value, int) and value >= 9):
             return {"resource": name, "max_resources": value,
                     "min_resources": max(1, value // 9)}
+    if has_partial_fit(search.estimator):
+        return {"resource": "partial_fit", "max_resources": 9, "min_resources": 1}
     return {"resource": "n_samples", "max_resources": "auto", "min_resources": "auto"}
 
 
-def _pbt_budget(n_candidates: int) -> dict:
+def _pbt_budget(search, n_candidates: int) -> dict:
     return {"population_size": max(n_candidates, 2), "max_resources": 2,
             "perturbation_interval": 1}
 
@@ -100,7 +101,7 @@ def _as_list(spaces):
 SEARCHERS = {
     "bayes": (BayesSearchCV, _bayes_budget),
     "genetic": (GeneticSearchCV, _genetic_budget),
-    "hyperband": (HyperbandSearchCV, None),
+    "hyperband": (HyperbandSearchCV, _hyperband_budget),
     "pbt": (PBTSearchCV, _pbt_budget),
 }
 
@@ -112,11 +113,6 @@ def _make_adapters(search_cls, budget):
     ``set_params`` see GridSearchCV's names) and expose the searcher's own
     parameters as properties computed from them.
     """
-    def searcher_params(self, n_candidates):
-        if budget is None:  # Hyperband: the budget follows the estimator
-            return _hyperband_budget(self)
-        return budget(n_candidates)
-
     def read(name):
         def getter(self):
             params = self._searcher_params()
@@ -150,7 +146,7 @@ def _make_adapters(search_cls, budget):
 
         def _searcher_params(self):
             size = _grid_size(self.param_grid)
-            return searcher_params(self, size or DEFAULT_GRID_BUDGET)
+            return budget(self, size or DEFAULT_GRID_BUDGET)
 
     class RandomizedSearchCV(search_cls):
         _parameter_constraints = {**search_cls._parameter_constraints,
@@ -174,7 +170,7 @@ def _make_adapters(search_cls, budget):
             self.return_train_score = return_train_score
 
         def _searcher_params(self):
-            return searcher_params(self, self.n_iter)
+            return budget(self, self.n_iter)
 
     for cls in (GridSearchCV, RandomizedSearchCV):
         for name, prop in shared.items():
@@ -185,8 +181,6 @@ def _make_adapters(search_cls, budget):
 
 
 def _constructor_defaults(search_cls) -> dict:
-    import inspect
-
     signature = inspect.signature(search_cls.__init__)
     return {
         name: p.default for name, p in signature.parameters.items()
@@ -194,9 +188,10 @@ def _constructor_defaults(search_cls) -> dict:
     }
 
 
+# the searchers' own parameters, read by the adapters; random_state is the
+# adapters' own (a constructor argument of RandomizedSearchCV, 0 for GridSearchCV)
 _SEARCHER_DEFAULTS = {
-    cls: {k: v for k, v in _constructor_defaults(cls).items()
-          if k not in ("random_state",)}
+    cls: {k: v for k, v in _constructor_defaults(cls).items() if k != "random_state"}
     for cls, _ in SEARCHERS.values()
 }
 
@@ -276,6 +271,22 @@ def _uses_a_search(func, adapters) -> bool:
     return False
 
 
+def _mark_cases(key: str, name: str, func) -> None:
+    """Skip the parametrized cases listed in ``CASE_NOT_APPLICABLE``."""
+    marks = []
+    for mark in func.pytestmark:
+        argname = mark.args[0] if mark.name == "parametrize" else None
+        if argname is not None and "," not in argname:
+            cases = []
+            for value in mark.args[1]:
+                reason = CASE_NOT_APPLICABLE.get((key, name, argname, value))
+                cases.append(value if reason is None
+                             else pytest.param(value, marks=pytest.mark.skip(reason=reason)))
+            mark = pytest.mark.parametrize(argname, cases, **mark.kwargs).mark
+        marks.append(mark)
+    func.pytestmark = marks
+
+
 def _export(key: str, module: types.ModuleType) -> None:
     adapters = module.GridSearchCV, module.RandomizedSearchCV
     for name, func in list(vars(module).items()):
@@ -286,11 +297,12 @@ def _export(key: str, module: types.ModuleType) -> None:
             NOT_A_SEARCH_TEST.add(name)
             continue
         _without_halving_cases(func)
+        _mark_cases(key, name, func)
         reason = NOT_APPLICABLE.get((key, name)) or NOT_APPLICABLE.get(("*", name))
         if reason is not None:
             func.pytestmark.append(pytest.mark.skip(reason=reason).mark)
         reason = WAITING_ON_SPACES.get((key, name)) or WAITING_ON_SPACES.get(("*", name))
-        if reason is not None:
+        if reason is not None and not any(m.name == "skip" for m in func.pytestmark):
             func.pytestmark.append(pytest.mark.xfail(
                 strict=False, reason=f"waiting on spaces branch: {reason}").mark)
         globals()[f"test_{key}__{name[len('test_'):]}"] = func
@@ -299,11 +311,192 @@ def _export(key: str, module: types.ModuleType) -> None:
 # scikit-learn's tests that build no GridSearchCV or RandomizedSearchCV (not run)
 NOT_A_SEARCH_TEST: set[str] = set()
 
-# (searcher or "*", test name) -> why scikit-learn's test cannot apply
-NOT_APPLICABLE: dict[tuple[str, str], str] = {}
+ORDER = "asserts GridSearchCV's candidate order (row i of cv_results_ is grid point i)"
+EXTRA_COLUMNS = (
+    "asserts the exact set of cv_results_ keys; skhpo adds documented columns "
+    "(iteration; generation for Genetic; bracket, iter, n_resources for Hyperband)"
+)
+CUSTOM_RUN = (
+    "compares cv_results_ key for key with scikit-learn's BaseSearchCV evaluating "
+    "the grid in GridSearchCV's order, without skhpo's extra columns"
+)
+SCALAR_VALUE = (
+    "expects GridSearchCV's TypeError for a scalar grid value; skhpo's search_spaces "
+    "documents a scalar as a fixed value"
+)
+RANDOM_SEQUENCE = (
+    "asserts the exact candidates RandomizedSearchCV's ParameterSampler draws for "
+    "random_state=0"
+)
+ADAPTIVE = (
+    "compares searches run with different scoring and assumes they evaluate the same "
+    "candidates; an adaptive search chooses later candidates from the scores"
+)
+MORE_ROWS = (
+    "expects index 2 to be out of range of a 2-point grid; Hyperband has one row per "
+    "candidate and rung, so index 2 is a valid row"
+)
+CALLBACK_COUNTS = (
+    "counts callback hooks for exactly one evaluation per candidate and fold; "
+    "Hyperband evaluates candidates again on every rung"
+)
+FEW_SAMPLES = (
+    "the estimator has neither partial_fit nor an iteration parameter, and with the "
+    "'n_samples' resource this data set leaves Hyperband a single candidate, so the "
+    "asserted candidates and fit counts cannot appear"
+)
+SUBSAMPLES = (
+    "compares scores with models fitted on whole training folds; the 'n_samples' "
+    "resource trains lower rungs on subsamples"
+)
 
+
+def _no_partial_fit(*estimators: str) -> str:
+    return (
+        f"builds {' and '.join(estimators)}, without partial_fit; PBTSearchCV "
+        "trains members only with partial_fit"
+    )
+
+
+# (searcher or "*", test name) -> why scikit-learn's test cannot apply
+NOT_APPLICABLE: dict[tuple[str, str], str] = {
+    ("*", "test_grid_search_bad_param_grid"): SCALAR_VALUE,
+    ("*", "test_search_with_2d_array"): RANDOM_SEQUENCE,
+    ("*", "test_grid_search_cv_results"): EXTRA_COLUMNS,
+    ("*", "test_random_search_cv_results"): EXTRA_COLUMNS,
+    ("*", "test_custom_run_search"): CUSTOM_RUN,
+    ("genetic", "test_grid_search"): ORDER,
+    ("genetic", "test_grid_search_cv_results_multimetric"): ADAPTIVE,
+    ("genetic", "test_search_cv_results_rank_tie_breaking"): ORDER,
+    ("genetic", "test_grid_search_correct_score_results"): ORDER,
+    ("genetic", "test_grid_search_failing_classifier"): ORDER,
+    ("genetic", "test_grid_search_cv_splits_consistency"): ORDER,
+    ("genetic", "test_callable_multimetric_error_failing_clf"): ORDER,
+    ("hyperband", "test_grid_search"): ORDER,
+    ("hyperband", "test_grid_search_pipeline_steps"): ORDER,
+    ("hyperband", "test_refit_callable"): ORDER,
+    ("hyperband", "test_refit_callable_multi_metric"): ORDER,
+    ("hyperband", "test_search_default_iid"): ORDER,
+    ("hyperband", "test_random_search_cv_results_multimetric"): ADAPTIVE,
+    ("hyperband", "test_search_cv_sample_weight_equivalence"): SUBSAMPLES,
+    ("hyperband", "test_search_cv_results_rank_tie_breaking"): ORDER,
+    ("hyperband", "test_search_cv_results_none_param"): FEW_SAMPLES,
+    ("hyperband", "test_search_cv_timing"): ORDER,
+    ("hyperband", "test_grid_search_correct_score_results"): ORDER,
+    ("hyperband", "test_grid_search_with_multioutput_data"): SUBSAMPLES,
+    ("hyperband", "test_grid_search_failing_classifier"): FEW_SAMPLES,
+    ("hyperband", "test_grid_search_classifier_all_fits_fail"): FEW_SAMPLES,
+    ("hyperband", "test_callable_multimetric_error_failing_clf"): FEW_SAMPLES,
+    ("hyperband", "test_callable_multimetric_clf_all_fits_fail"): FEW_SAMPLES,
+    ("hyperband", "test_grid_search_cv_splits_consistency"): ORDER,
+    ("hyperband", "test_search_callbacks_no_propagation"): CALLBACK_COUNTS,
+    ("hyperband", "test_search_callbacks_propagation"): CALLBACK_COUNTS,
+    ("hyperband", "test_search_callbacks_with_partial_fit_failures"): CALLBACK_COUNTS,
+    ("pbt", "test_SearchCV_with_fit_params"): _no_partial_fit("CheckingClassifier"),
+    ("pbt", "test_X_as_list"): _no_partial_fit("CheckingClassifier"),
+    ("pbt", "test_callable_multimetric_clf_all_fits_fail"): _no_partial_fit("FailingClassifier"),
+    ("pbt", "test_callable_multimetric_confusion_matrix"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_callable_multimetric_error_failing_clf"): _no_partial_fit("FailingClassifier"),
+    ("pbt", "test_callable_multimetric_error_on_invalid_key"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_callable_multimetric_same_as_list_of_strings"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_callable_single_metric_same_as_single_string"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_classes__property"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_custom_run_search"): _no_partial_fit("DecisionTreeRegressor"),
+    ("pbt", "test_cv_results_dtype_issue_29074"): _no_partial_fit("MetaEstimator"),
+    ("pbt", "test_cv_results_multi_size_array"): _no_partial_fit("a Pipeline ending in LogisticRegression"),
+    ("pbt", "test_empty_cv_iterator_error"): _no_partial_fit("Ridge"),
+    ("pbt", "test_grid_search"): _no_partial_fit("MockClassifier"),
+    ("pbt", "test_grid_search_allows_nans"): _no_partial_fit("a Pipeline ending in MockClassifier"),
+    ("pbt", "test_grid_search_bad_param_grid"): _no_partial_fit("SVC"),
+    ("pbt", "test_grid_search_classifier_all_fits_fail"): _no_partial_fit("FailingClassifier"),
+    ("pbt", "test_grid_search_correct_score_results"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_grid_search_cv_results"): _no_partial_fit("SVC"),
+    ("pbt", "test_grid_search_cv_results_multimetric"): _no_partial_fit("SVC"),
+    ("pbt", "test_grid_search_cv_splits_consistency"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_grid_search_error"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_grid_search_failing_classifier"): _no_partial_fit("FailingClassifier"),
+    ("pbt", "test_grid_search_failing_classifier_raise"): _no_partial_fit("FailingClassifier"),
+    ("pbt", "test_grid_search_groups"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_grid_search_no_score"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_grid_search_one_grid_point"): _no_partial_fit("SVC"),
+    ("pbt", "test_grid_search_pipeline_steps"): _no_partial_fit("a Pipeline ending in LinearRegression or Ridge"),
+    ("pbt", "test_grid_search_precomputed_kernel"): _no_partial_fit("SVC"),
+    ("pbt", "test_grid_search_precomputed_kernel_error_nonsquare"): _no_partial_fit("SVC"),
+    ("pbt", "test_grid_search_score_method"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_grid_search_sparse"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_grid_search_sparse_scoring"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_grid_search_when_param_grid_includes_range"): _no_partial_fit("MockClassifier"),
+    ("pbt", "test_grid_search_with_multioutput_data"): _no_partial_fit("DecisionTreeRegressor"),
+    ("pbt", "test_gridsearch_nd"): _no_partial_fit("CheckingClassifier"),
+    ("pbt", "test_gridsearch_no_predict"): _no_partial_fit("KernelDensity"),
+    ("pbt", "test_n_features_in"): _no_partial_fit("HistGradientBoostingClassifier"),
+    ("pbt", "test_no_refit"): _no_partial_fit("MockClassifier"),
+    ("pbt", "test_pandas_input"): _no_partial_fit("CheckingClassifier"),
+    ("pbt", "test_pickle"): _no_partial_fit("MockClassifier"),
+    ("pbt", "test_predict_proba_disabled"): _no_partial_fit("SVC"),
+    ("pbt", "test_random_search_bad_cv"): _no_partial_fit("Ridge"),
+    ("pbt", "test_random_search_cv_results"): _no_partial_fit("SVC"),
+    ("pbt", "test_random_search_cv_results_multimetric"): _no_partial_fit("LogisticRegression"),
+    ("pbt", "test_refit"): _no_partial_fit("BrokenClassifier"),
+    ("pbt", "test_refit_callable"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_refit_callable_invalid_type"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_refit_callable_multi_metric"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_refit_callable_out_bound"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_scalar_fit_param"): _no_partial_fit("TestEstimator"),
+    ("pbt", "test_scalar_fit_param_compat"): (
+        "passes fit parameters that only the estimator's fit accepts; PBTSearchCV "
+        "trains with partial_fit, which rejects them"
+    ),
+    ("pbt", "test_searchcv_raise_warning_with_non_finite_score"): _no_partial_fit(
+        "DecisionTreeClassifier"),
+    ("pbt", "test_search_cv_using_minimal_compatible_estimator"): _no_partial_fit(
+        "a Pipeline of MinimalTransformer and MinimalRegressor or MinimalClassifier"),
+    ("pbt", "test_search_callbacks_no_propagation"): _no_partial_fit("NoCallbackEstimator"),
+    ("pbt", "test_search_callbacks_propagation"): _no_partial_fit("MaxIterEstimator"),
+    ("pbt", "test_search_callbacks_receive_sample_weight"): _no_partial_fit("MaxIterEstimator"),
+    ("pbt", "test_search_callbacks_receive_search_instance"): _no_partial_fit("MaxIterEstimator"),
+    ("pbt", "test_search_callbacks_with_partial_fit_failures"): _no_partial_fit("MayFailClassifier"),
+    ("pbt", "test_search_cv_pairwise_property_equivalence_of_precomputed"): _no_partial_fit("KNeighborsClassifier"),
+    ("pbt", "test_search_cv_results_none_param"): _no_partial_fit("DecisionTreeRegressor"),
+    ("pbt", "test_search_cv_results_rank_tie_breaking"): _no_partial_fit("SVC"),
+    ("pbt", "test_search_cv_sample_weight_equivalence"): _no_partial_fit("LogisticRegression', 'Ridge"),
+    ("pbt", "test_search_cv_score_samples_error"): _no_partial_fit("DecisionTreeClassifier"),
+    ("pbt", "test_search_cv_score_samples_method"): _no_partial_fit("LocalOutlierFactor"),
+    ("pbt", "test_search_cv_timing"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_search_cv_verbose_3"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_search_default_iid"): _no_partial_fit("SVC"),
+    ("pbt", "test_search_estimator_param"): _no_partial_fit("a Pipeline ending in LinearSVC"),
+    ("pbt", "test_search_html_repr"): _no_partial_fit("a Pipeline ending in DummyClassifier or LogisticRegression"),
+    ("pbt", "test_search_train_scores_set_to_false"): _no_partial_fit("LinearSVC"),
+    ("pbt", "test_search_with_estimators_issue_29157"): _no_partial_fit("a Pipeline ending in LinearRegression"),
+    ("pbt", "test_transform_inverse_transform_round_trip"): _no_partial_fit("MockClassifier"),
+    ("pbt", "test_trivial_cv_results_attr"): _no_partial_fit("MockClassifier"),
+    ("pbt", "test_unsupervised_grid_search"): _no_partial_fit("KMeans"),
+    ("pbt", "test_unsupported_sample_weight_scorer"): _no_partial_fit("LogisticRegression"),
+    ("pbt", "test_y_as_list"): _no_partial_fit("CheckingClassifier"),
+}
+
+# (searcher, test name, argument, value) -> why one parametrized case cannot apply
+CASE_NOT_APPLICABLE: dict[tuple[str, str, str, object], str] = {
+    ("hyperband", "test_refit_callable_out_bound", "out_bound_value", 2): MORE_ROWS,
+}
+
+ONE_POINT = "a grid whose every parameter has one value"
 # (searcher or "*", test name) -> the search-space feature it waits for
-WAITING_ON_SPACES: dict[tuple[str, str], str] = {}
+WAITING_ON_SPACES: dict[tuple[str, str], str] = {
+    ("*", "test_grid_search_score_method"): ONE_POINT,
+    ("*", "test_grid_search_groups"): ONE_POINT,
+    ("*", "test_trivial_cv_results_attr"): ONE_POINT,
+    ("*", "test_grid_search_one_grid_point"): ONE_POINT,
+    ("*", "test_predict_proba_disabled"): ONE_POINT,
+    ("*", "test_stochastic_gradient_loss_param"): ONE_POINT,
+    ("*", "test_search_cv_pairwise_property_equivalence_of_precomputed"): ONE_POINT,
+    ("*", "test_search_cv_verbose_3"): ONE_POINT,
+    ("*", "test_search_estimator_param"): ONE_POINT,
+    ("*", "test_multi_metric_search_forwards_metadata"): ONE_POINT,
+    ("*", "test_score_rejects_params_with_no_routing_enabled"): ONE_POINT,
+    ("*", "test_grid_search_when_param_grid_includes_range"): "range objects as candidate lists",
+}
 
 for _key, (_search_cls, _budget) in SEARCHERS.items():
     _export(_key, _load_sklearn_tests(_key, _search_cls, _budget))
