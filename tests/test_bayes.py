@@ -161,7 +161,13 @@ def test_bad_parameters(params, match):
         search.fit(X_DUMMY)
 
 
-def test_default_n_points_follows_n_jobs():
-    search = BayesSearchCV(Oracle(), {"x": Real(1e-3, 1.0)}, n_iter=4, n_jobs=2,
-                           n_initial_points=1, cv=2, random_state=0).fit(X_DUMMY)
-    assert search.optimizer_.n_points == 2
+def test_default_n_points_does_not_depend_on_n_jobs():
+    space = {"x": Real(1e-4, 1e0, prior="log-uniform"), "y": Integer(0, 10)}
+    runs = [BayesSearchCV(Oracle(), space, n_iter=9, n_initial_points=1, cv=2,
+                          n_jobs=n_jobs, random_state=0).fit(X_DUMMY)
+            for n_jobs in (1, 2)]
+    assert runs[0].cv_results_["params"] == runs[1].cv_results_["params"]
+    for search in runs:
+        assert search.optimizer_.n_points == 4
+        # one initial point, then the GP proposes batches of 4
+        np.testing.assert_array_equal(search.cv_results_["iteration"], [0] + [1] * 4 + [2] * 4)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from numbers import Integral
 
 import numpy as np
-from joblib import effective_n_jobs
 
 from .._base import BaseSearchCV
 from .._sklearn_compat import Interval, StrOptions
@@ -66,10 +65,12 @@ class BayesSearchCV(BaseSearchCV):
     acquisition : {"ei", "pi", "lcb"}, default="ei"
         Log expected improvement, log probability of improvement, or the
         confidence bound ``mean + 1.96 std`` (LCB of the minimization view).
-    n_points : int, default=None
-        Candidates proposed per batch; None means the number of joblib workers,
-        so that every worker stays busy. Set it to make results independent of
-        the machine.
+    n_points : int, default=4
+        Candidates proposed per batch (kriging believer). A fixed number, so that
+        results for an int seed are the same for every ``n_jobs`` and machine: a
+        batch is ``n_points x n_splits`` fits, which keeps up to 20 workers busy
+        with 5 folds. Use 1 for strictly sequential optimization (each proposal
+        sees every earlier score), more for many workers.
     callbacks : callable or list of callables, default=None
         Called after each batch with the results so far (see
         :mod:`skhpo.callbacks`); returning True stops the search.
@@ -129,7 +130,7 @@ class BayesSearchCV(BaseSearchCV):
         "n_iter": [Interval(Integral, 1, None, closed="left")],
         "n_initial_points": [Interval(Integral, 1, None, closed="left")],
         "acquisition": [StrOptions({"ei", "pi", "lcb"})],
-        "n_points": [Interval(Integral, 1, None, closed="left"), None],
+        "n_points": [Interval(Integral, 1, None, closed="left")],
     }
 
     def __init__(
@@ -149,7 +150,7 @@ class BayesSearchCV(BaseSearchCV):
         return_train_score=False,
         n_initial_points=10,
         acquisition="ei",
-        n_points=None,
+        n_points=4,
         callbacks=None,
         max_time=None,
     ):
@@ -174,13 +175,12 @@ class BayesSearchCV(BaseSearchCV):
         self.n_points = n_points
 
     def _make_strategy(self, space, rng):
-        n_points = self.n_points or max(1, effective_n_jobs(self.n_jobs))
         self.optimizer_ = BayesStrategy(
             space,
             rng,
             n_iter=self.n_iter,
             n_initial_points=self.n_initial_points,
-            n_points=n_points,
+            n_points=self.n_points,
             acquisition=self.acquisition,
         )
         return self.optimizer_
