@@ -31,7 +31,13 @@ from sklearn.preprocessing import StandardScaler
 
 from .space import Real
 
-__all__ = ["FailingClassifier", "FitParamClassifier", "SearchCVContract"]
+__all__ = [
+    "FailingClassifier",
+    "FitParamClassifier",
+    "SearchCVContract",
+    "assert_same_params",
+    "assert_same_results",
+]
 
 
 class FailingClassifier(SGDClassifier):
@@ -105,6 +111,20 @@ def assert_same_results(first, second, rtol=0.0):
                 np.testing.assert_allclose(left, right, rtol=rtol, err_msg=key)
             else:
                 np.testing.assert_array_equal(left, right, err_msg=key)
+
+
+def assert_same_params(first: dict, second: dict) -> None:
+    """Assert two ``get_params()`` dicts are equal, estimators compared by params."""
+    assert first.keys() == second.keys()
+    for key, value in first.items():
+        other = second[key]
+        if hasattr(value, "get_params"):
+            assert type(value) is type(other), key
+            assert_same_params(value.get_params(deep=False), other.get_params(deep=False))
+        elif isinstance(value, float) and np.isnan(value):
+            assert isinstance(other, float) and np.isnan(other), key
+        else:
+            assert value == other, key
 
 
 class SearchCVContract:
@@ -205,12 +225,20 @@ class SearchCVContract:
 
     def test_callable_scoring(self):
         X, y = _data()
+        calls = []
 
-        def scorer(estimator, X, y):
-            return float(np.mean(estimator.predict(X) == y))
+        def minus_one_minus_error(estimator, X, y):
+            # outside [0, 1], so the results show that this scorer, not accuracy, ran
+            calls.append(len(X))
+            return -1.0 - float(np.mean(estimator.predict(X) != y))
 
-        search = self.make_search(scoring=scorer).fit(X, y)
-        np.testing.assert_allclose(search.best_estimator_.score(X, y), scorer(search, X, y))
+        search = self.make_search(scoring=minus_one_minus_error).fit(X, y)
+        scores = search.cv_results_["mean_test_score"]
+        assert np.all((scores >= -2.0) & (scores <= -1.0))
+        assert calls, "the scorer was not called in this process"
+        assert search.best_score_ == scores[search.best_index_]
+        np.testing.assert_allclose(search.score(X, y),
+                                   minus_one_minus_error(search.best_estimator_, X, y))
 
     # -- failures -------------------------------------------------------------
 
@@ -227,7 +255,7 @@ class SearchCVContract:
         assert failed.any() and (~failed).any(), "the space must mix failing and working"
         assert np.isnan(results["mean_test_score"][failed]).all()
         assert np.isfinite(results["mean_test_score"][~failed]).all()
-        assert results["rank_test_score"][failed].min() > results["rank_test_score"][~failed].max() - 1
+        assert results["rank_test_score"][failed].min() > results["rank_test_score"][~failed].max()
         assert search.best_params_["alpha"] <= 1e-3
         assert any(issubclass(w.category, FitFailedWarning) for w in caught)
 
@@ -340,9 +368,9 @@ class SearchCVContract:
 
     def test_pickle_and_clone(self):
         X, y = _data()
-        search = self.make_search()
+        search = self.make_search(error_score=-5.0, return_train_score=True)
         cloned = clone(search)
-        assert cloned.get_params().keys() == search.get_params().keys()
+        assert_same_params(cloned.get_params(deep=False), search.get_params(deep=False))
         search.fit(X, y)
         restored = pickle.loads(pickle.dumps(search))
         np.testing.assert_array_equal(restored.predict(X), search.predict(X))
@@ -370,6 +398,9 @@ class SearchCVContract:
         first = self.make_search(random_state=3).fit(X, y).cv_results_
         second = self.make_search(random_state=3).fit(X, y).cv_results_
         assert_same_results(first, second)
+        # the default space is continuous: another seed gives other candidates
+        other = self.make_search(random_state=4).fit(X, y).cv_results_
+        assert other["params"] != first["params"]
 
     def test_n_jobs_invariance(self):
         X, y = _data()
