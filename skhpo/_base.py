@@ -26,7 +26,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.parallel import Parallel
 from sklearn.utils.validation import indexable
 
@@ -133,6 +133,14 @@ class BaseSearchCV(SklearnBaseSearchCV):
     def __getstate__(self):
         state = super().__getstate__()
         return {k: v for k, v in state.items() if k not in self._TRANSIENT_ATTRIBUTES}
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The search fits the estimator on y as given, so it supports multi-output
+        # targets exactly when the estimator does (Ridge takes a column-vector y
+        # silently, SGDClassifier warns); scikit-learn's BaseSearchCV leaves False.
+        tags.target_tags.multi_output = get_tags(self.estimator).target_tags.multi_output
+        return tags
 
     # -- hooks for subclasses -------------------------------------------------
 
