@@ -284,13 +284,16 @@ class BaseSearchCV(SklearnBaseSearchCV):
     def _caller_for_workers(self):
         """The search as scikit-learn's callback hooks see it in the joblib tasks.
 
-        None when no scikit-learn callback is set (the hooks do not run). Otherwise
-        a shallow copy without the skhpo ``callbacks`` and without fitted
+        None when no scikit-learn callback is set (the hooks do not run); the search
+        itself when it has no skhpo callbacks (as GridSearchCV passes itself).
+        Otherwise a shallow copy without the skhpo ``callbacks`` and without fitted
         attributes: skhpo callbacks run in the main process only and may hold what
         cannot be pickled (an open file, a lock), so nothing of them travels.
         """
         if not sklearn_callbacks_of(self):
             return None
+        if self.callbacks is None:
+            return self
         caller = copy.copy(self)
         caller.callbacks = None
         for name in list(vars(caller)):
@@ -448,12 +451,16 @@ def _name_error(estimator, name, sub, ancestors, rng) -> ValueError | None:
         choices.append(dim.grid() if finite else dim.sample(1, rng))
     error = ValueError(f"no combination of {ancestors} could be set.")
     for values in itertools.islice(itertools.product(*choices), _MAX_STRUCTURES):
-        try:
-            probe = clone(estimator).set_params(
-                **clone(dict(zip(ancestors, values)), safe=False)
-            )
-        except ValueError:
-            continue  # that combination of ancestors is checked on its own
+        if not ancestors:
+            # no set_params(): some estimators' set_params requires arguments
+            probe = clone(estimator)
+        else:
+            try:
+                probe = clone(estimator).set_params(
+                    **clone(dict(zip(ancestors, values)), safe=False)
+                )
+            except ValueError:
+                continue  # that combination of ancestors is checked on its own
         if name in probe.get_params(deep=True):
             return None
         try:
