@@ -48,7 +48,12 @@ from .callbacks import SearchCallback
 from .exceptions import SearchSpaceError, SkhpoWarning
 from .space import Space
 
-__all__ = ["BaseSearchCV", "check_parameter_names", "select_best_at_largest_resource"]
+__all__ = [
+    "BaseSearchCV",
+    "as_indices",
+    "check_parameter_names",
+    "select_best_at_largest_resource",
+]
 
 
 class _SearchHistory:
@@ -225,7 +230,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         )
         split_params = routed_params.splitter.split
         splits = [
-            (_as_indices(train), _as_indices(test))
+            (as_indices(train), as_indices(test))
             for train, test in self._checked_cv_orig.split(X, y, **split_params)
         ]
         _check_splits(splits, self._checked_cv_orig.get_n_splits(X, y, **split_params))
@@ -530,7 +535,7 @@ def _batch_label(iteration: int, trials: list[Trial]) -> str:
     return f"batch {iteration}"
 
 
-def _as_indices(fold) -> np.ndarray:
+def as_indices(fold) -> np.ndarray:
     """A fold as sample indices (a splitter may yield boolean masks)."""
     fold = np.asarray(fold)
     return np.flatnonzero(fold) if fold.dtype == bool else fold

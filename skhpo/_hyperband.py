@@ -21,7 +21,7 @@ from typing import Callable
 
 import numpy as np
 
-from ._base import BaseSearchCV, select_best_at_largest_resource
+from ._base import BaseSearchCV, as_indices, select_best_at_largest_resource
 from ._evaluate import FromScratchEvaluator
 from ._incremental import (
     IncrementalEvaluator,
@@ -540,7 +540,7 @@ feature_names_in_
 
     def _sample_budgets(self, X, y, split_params) -> tuple[int, int]:
         cv = self._checked_cv_orig
-        sizes = [len(train) for train, _ in cv.split(X, y, **split_params)]
+        sizes = [len(as_indices(train)) for train, _ in cv.split(X, y, **split_params)]
         smallest = min(sizes)
         max_resources = smallest if self.max_resources == "auto" else self.max_resources
         if max_resources > smallest:

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from joblib import parallel_backend
 from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.model_selection import GridSearchCV
 
 from conftest import SMALL_SEARCHES
@@ -207,3 +207,79 @@ def test_sklearn_callbacks_get_the_search_without_skhpo_callbacks(name, tmp_path
     assert search.callbacks == [callback]
     assert len(callback.pids) == search.n_iterations_ > 1
     assert set(callback.pids) == {os.getpid()}
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_SEARCHES))
+def test_folds_given_as_boolean_masks(name):
+    # GridSearchCV accepts (train_mask, test_mask) folds; subsampling the training
+    # fold (Hyperband's "n_samples") must see the same samples as with indices
+    rng = np.random.RandomState(0)
+    masks = []
+    for _ in range(3):
+        test = np.zeros(len(X), dtype=bool)
+        test[rng.choice(len(X), 30, replace=False)] = True
+        masks.append((~test, test))
+    indices = [(np.flatnonzero(train), np.flatnonzero(test)) for train, test in masks]
+    by_mask = SMALL_SEARCHES[name]().set_params(cv=masks).fit(X, y)
+    by_index = SMALL_SEARCHES[name]().set_params(cv=indices).fit(X, y)
+    assert_same_results(by_mask.cv_results_, by_index.cv_results_)
+    assert by_mask.n_splits_ == 3
+
+
+class _EmptyIterator:
+    """A cv whose split() yields nothing (an exhausted generator)."""
+
+    def split(self, X, y=None, groups=None):
+        return iter(())
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return 3
+
+
+class _InconsistentKFold:
+    """get_n_splits disagrees with split (scikit-learn's own BrokenKFold)."""
+
+    def split(self, X, y=None, groups=None):
+        n = len(X)
+        for k in range(3):
+            test = np.arange(k, n, 3)
+            yield np.setdiff1d(np.arange(n), test), test
+
+    def get_n_splits(self, X=None, y=None, groups=None):
+        return 1
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_SEARCHES))
+@pytest.mark.parametrize(
+    "cv, match",
+    [
+        (_EmptyIterator(), r"No fits were performed\. Was the CV iterator empty\? Were "
+                           r"there no candidates\?"),
+        (_InconsistentKFold(), r"cv\.split and cv\.get_n_splits return inconsistent "
+                               r"results\. Expected 1 splits, got 3"),
+    ],
+    ids=["empty", "inconsistent"],
+)
+def test_bad_cv_raises_before_fitting(name, cv, match, monkeypatch):
+    fits = []
+    for cls, method in [(LogisticRegression, "fit"), (SGDClassifier, "fit"),
+                        (SGDClassifier, "partial_fit")]:
+        monkeypatch.setattr(cls, method, lambda *a, **k: fits.append(1))
+    with pytest.raises(ValueError, match=match):
+        SMALL_SEARCHES[name]().set_params(cv=cv).fit(X, y)
+    assert not fits
+
+
+class _StrictSetParams(LogisticRegression):
+    """set_params needs at least one argument, as some third-party estimators do."""
+
+    def set_params(self, **params):
+        if not params:
+            raise KeyError("set_params() needs a parameter")
+        return super().set_params(**params)
+
+
+def test_parameter_names_are_checked_without_calling_set_params_with_nothing():
+    search = BayesSearchCV(_StrictSetParams(), SPACE, n_iter=2, n_initial_points=1,
+                           cv=2, random_state=0).fit(X, y)
+    assert len(search.cv_results_["params"]) == 2
