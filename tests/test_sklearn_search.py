@@ -517,3 +517,35 @@ CASE_NOT_APPLICABLE: dict[tuple[str, str, str, object], str] = {
 
 for _key, (_search_cls, _budget) in SEARCHERS.items():
     _export(_key, _load_sklearn_tests(_key, _search_cls, _budget))
+
+
+# -- the harness itself ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("key", sorted(SEARCHERS))
+def test_scikit_learn_tests_build_our_searchers(key):
+    # if the import were not intercepted, every test above would run
+    # scikit-learn's own classes and pass without testing skhpo at all
+    search_cls = SEARCHERS[key][0]
+    module = sys.modules[f"{__name__}_{key}"]
+    for adapter in (module.GridSearchCV, module.RandomizedSearchCV):
+        assert issubclass(adapter, search_cls)
+        assert module.test_grid_search.__globals__[adapter.__name__] is adapter
+    exported = [name for name in globals() if name.startswith(f"test_{key}__")]
+    assert len(exported) + len(NOT_A_SEARCH_TEST) == sum(
+        name.startswith("test_") and callable(value) for name, value in vars(module).items()
+    )
+
+
+@pytest.mark.parametrize("key", ["bayes", "genetic"])
+def test_grid_adapter_covers_the_grid(key):
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = make_classification(n_samples=60, random_state=0)
+    grid = {"C": [0.01, 0.1, 1.0, 10.0], "fit_intercept": [True, False]}
+    search = sys.modules[f"{__name__}_{key}"].GridSearchCV(
+        LogisticRegression(), grid, cv=2).fit(X, y)
+    evaluated = {tuple(sorted(p.items())) for p in search.cv_results_["params"]}
+    assert evaluated == {tuple(sorted(p.items())) for p in ParameterGrid(grid)}
+    assert len(search.cv_results_["params"]) == 8
