@@ -17,20 +17,23 @@ import copy
 import itertools
 import math
 import numbers
+import os
 import time
 import warnings
 from abc import abstractmethod
-from collections import defaultdict
 from typing import Any
 
+import joblib
 import numpy as np
 from sklearn.base import clone, is_classifier
 from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, get_tags
-from sklearn.utils.parallel import Parallel
 from sklearn.utils.validation import indexable
 
 from ._evaluate import EvaluationContext, Evaluator, FromScratchEvaluator
+from ._executor import make_executor
+from ._history import SearchHistory
+from ._loop import SearchLoop, load_checkpoint
 from ._sklearn_compat import (
     NULL_CALLBACK_CONTEXT,
     Interval,
@@ -56,32 +59,6 @@ __all__ = [
 ]
 
 
-class _SearchHistory:
-    """All evaluations of one ``fit``, in the order they were told."""
-
-    def __init__(self) -> None:
-        self.trials: list[Trial] = []
-        self.out: list[dict] = []
-        self.more_results: dict[str, list] = defaultdict(list)
-
-    def add(self, trials: list[Trial], out: list[dict], iteration: int) -> None:
-        self.trials.extend(trials)
-        self.out.extend(out)
-        self.more_results["iteration"].extend([iteration] * len(trials))
-        n_before = len(self.trials) - len(trials)
-        keys = set(self.more_results) - {"iteration"} | {k for t in trials for k in t.info}
-        for key in keys:
-            column = self.more_results[key]
-            # rows told before a column first appeared are padded with -1
-            column.extend([-1] * (n_before - len(column)))
-            column.extend(t.info.get(key, -1) for t in trials)
-
-    @property
-    def n_iterations(self) -> int:
-        iterations = self.more_results["iteration"]
-        return iterations[-1] + 1 if iterations else 0
-
-
 class BaseSearchCV(SklearnBaseSearchCV):
     """Base class of skhpo searchers (not for direct use).
 
@@ -96,6 +73,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         "random_state": ["random_state"],
         "callbacks": [callable, list, None],
         "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
+        "checkpoint": [str, os.PathLike, None],
     }
 
     @abstractmethod
@@ -115,6 +93,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         return_train_score=False,
         callbacks=None,
         max_time=None,
+        checkpoint=None,
     ):
         super().__init__(
             estimator=estimator,
@@ -131,9 +110,10 @@ class BaseSearchCV(SklearnBaseSearchCV):
         self.random_state = random_state
         self.callbacks = callbacks
         self.max_time = max_time
+        self.checkpoint = checkpoint
 
     # Set during fit only; never pickled (an evaluator holds the joblib pool).
-    _TRANSIENT_ATTRIBUTES = ("_evaluator", "_strategy")
+    _TRANSIENT_ATTRIBUTES = ("_evaluator", "_strategy", "_executor", "_fingerprint")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -156,6 +136,11 @@ class BaseSearchCV(SklearnBaseSearchCV):
     def _make_evaluator(self, context: EvaluationContext) -> Evaluator:
         """The evaluator for one ``fit``; default: clone and fit from scratch."""
         return FromScratchEvaluator(context)
+
+    def _adopt_strategy(self, strategy: Strategy) -> None:
+        """A resumed search continues ``strategy`` (loaded from the checkpoint)
+        instead of the one :meth:`_make_strategy` made; keep references to it."""
+        self._strategy = strategy
 
     def _check_search_parameters(self, space: Space) -> None:
         """Checks of several parameters together, before any model is fitted."""
@@ -238,7 +223,8 @@ class BaseSearchCV(SklearnBaseSearchCV):
         self.n_splits_ = len(splits)
         base_estimator = clone(self.estimator)
 
-        with Parallel(n_jobs=self.n_jobs, pre_dispatch=self.pre_dispatch) as parallel:
+        executor = make_executor(self.n_jobs, self.pre_dispatch)
+        try:
             context = EvaluationContext(
                 estimator=base_estimator,
                 X=X,
@@ -250,13 +236,20 @@ class BaseSearchCV(SklearnBaseSearchCV):
                 return_train_score=self.return_train_score,
                 error_score=self.error_score,
                 verbose=self.verbose,
-                parallel=parallel,
                 caller=self._caller_for_workers(),
+                X_task=executor.share(X),
+                y_task=executor.share(y),
             )
+            self._executor = executor
+            self._fingerprint = self._search_fingerprint(X, y, splits, params)
             history = self._run_search(
                 space, self._make_evaluator(context), callback_ctx=root_ctx,
                 refit_metric=refit_metric,
             )
+        finally:
+            executor.shutdown()
+            for name in ("_executor", "_fingerprint"):
+                self.__dict__.pop(name, None)
 
         if not history.out:
             raise ValueError(
@@ -331,7 +324,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
             self.feature_names_in_ = self.best_estimator_.feature_names_in_
         refit_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
 
-    def _format_history(self, history: _SearchHistory) -> dict:
+    def _format_history(self, history: SearchHistory) -> dict:
         if callable(self.scoring):
             _insert_error_scores(history.out, self.error_score)
         return self._format_results(
@@ -342,16 +335,16 @@ class BaseSearchCV(SklearnBaseSearchCV):
         )
 
     def _run_search(self, space, evaluator, *, callback_ctx=None, refit_metric="score"):
-        """The ask/tell loop shared by every searcher.
+        """The search shared by every searcher: :class:`~skhpo._loop.SearchLoop`.
 
-        Asks the strategy for a batch, evaluates it (every trial x fold a joblib
-        task), tells the strategy the scores of the metric that drives the search,
-        and calls the callbacks; stops when the strategy has nothing more to ask,
-        a callback returns True, or ``max_time`` seconds have passed.
+        Asks the strategy for trials, evaluates them (every trial x fold a task on
+        the executor), tells the strategy the score of the metric that drives the
+        search, and calls the callbacks; stops when the strategy has nothing more
+        to ask, a callback returns True, or ``max_time`` seconds have passed.
+        With ``checkpoint`` set, a saved state of the same search is resumed.
         """
         rng = check_random_state(self.random_state)
         strategy = self._make_strategy(space, rng)
-        history = _SearchHistory()
         callbacks = self._callback_list()
         max_trials = strategy.max_trials
         callback_ctx = NULL_CALLBACK_CONTEXT if callback_ctx is None else callback_ctx
@@ -365,41 +358,58 @@ class BaseSearchCV(SklearnBaseSearchCV):
                 cb.on_search_begin(self)
 
         progress = _ProgressReport(self, max_trials)
-        start = time.perf_counter()
-        metric = None
-        for iteration in range(10**9):
-            # the first batch always runs, so that a search always has a result
-            out_of_time = time.perf_counter() - start >= (self.max_time or np.inf)
-            if iteration and out_of_time:
-                break
-            trials = strategy.ask()
-            if not trials:
-                break
-            n_done = len(history.out)
-            eval_ctxs = [
-                search_ctx.subcontext(task_name="candidate-split-evaluation",
-                                      task_id=n_done + i)
-                for i in range(len(trials) * self.n_splits_)
-            ]
-            out = evaluator.evaluate(trials, eval_ctxs)
-            history.add(trials, out, iteration)
-            with warnings.catch_warnings():
-                # failed fits are reported once, when the search ends
-                warnings.filterwarnings("ignore", message="One or more of the")
-                results = self._format_history(history)
-            metric = metric or _driving_metric(results, refit_metric)
-            all_scores = np.asarray(results[f"mean_test_{metric}"], dtype=float)
-            strategy.tell(trials, all_scores[-len(trials):])
-            progress.batch_done(iteration, trials, all_scores, metric)
-            if self._stop_requested(callbacks, results, iteration, all_scores):
-                break
+
+        def after_tell(loop: SearchLoop, trials: list[Trial]) -> bool:
+            scores = np.asarray(loop.history.scores, dtype=float)
+            progress.batch_done(loop.iteration, trials, scores, loop.metric or "score")
+            if not callbacks:
+                return False
+            return self._stop_requested(callbacks, self._format_history(loop.history),
+                                        loop.iteration, scores)
+
+        loop = SearchLoop(
+            strategy=strategy,
+            evaluator=evaluator,
+            executor=self._executor,
+            n_splits=self.n_splits_,
+            refit_metric=refit_metric,
+            asynchronous=getattr(self, "asynchronous", False),
+            after_tell=after_tell,
+            new_callback_context=lambda number: search_ctx.subcontext(
+                task_name="candidate-split-evaluation", task_id=number),
+            max_time=self.max_time,
+            checkpoint=self.checkpoint,
+            fingerprint=self._fingerprint,
+            error_score=self.error_score,
+        )
+        if self.checkpoint is not None:
+            state = load_checkpoint(self.checkpoint, self._fingerprint)
+            if state is not None:
+                loop.load_state_dict(state)
+                self._adopt_strategy(loop.strategy)
+        history = loop.run()
 
         for cb in callbacks:
             if isinstance(cb, SearchCallback):
                 cb.on_search_end(self, results=self._format_history(history))
         search_ctx.call_on_fit_task_end(estimator=self)
         self.n_iterations_ = history.n_iterations
+        self.n_resumed_trials_ = loop.resumed_trials
         return history
+
+    def _search_fingerprint(self, X, y, splits, params) -> dict:
+        """What a checkpoint must match to be resumed by this ``fit``."""
+        ignored = {"n_jobs", "pre_dispatch", "verbose", "callbacks", "max_time",
+                   "checkpoint", "error_score"}
+        settings = {k: v for k, v in self.get_params(deep=False).items() if k not in ignored}
+        return {
+            "searcher": type(self).__name__,
+            **{name: _hash(value) for name, value in settings.items()},
+            "cv splits": _hash(splits),
+            "data X": _hash(X),
+            "data y": _hash(y),
+            "fit params": _hash(params),
+        }
 
     def _stop_requested(self, callbacks, results, iteration, scores) -> bool:
         stop = False
@@ -555,13 +565,6 @@ def _check_splits(splits: list, n_splits: int) -> None:
         )
 
 
-def _driving_metric(results: dict, refit_metric: Any) -> str:
-    """The metric the strategy maximizes: the refit metric, else the first one."""
-    if isinstance(refit_metric, str) and f"mean_test_{refit_metric}" in results:
-        return refit_metric
-    return next(k[len("mean_test_"):] for k in results if k.startswith("mean_test_"))
-
-
 def select_best_at_largest_resource(refit, refit_metric, results) -> int:
     """``_select_best_index`` for budgeted searches (a callable ``refit`` decides alone).
 
@@ -587,3 +590,11 @@ def select_best_at_largest_resource(refit, refit_metric, results) -> int:
         )
     rows = np.flatnonzero(eligible & (n_resources == largest))
     return int(rows[np.argmin(results[f"rank_test_{refit_metric}"][rows])])
+
+
+def _hash(value: Any) -> str:
+    """A content hash (joblib's), or the repr where the value does not pickle."""
+    try:
+        return joblib.hash(value)
+    except Exception:  # lambdas, open files...: compared by their repr
+        return repr(value)

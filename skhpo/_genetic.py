@@ -22,7 +22,7 @@ import numpy as np
 
 from ._base import BaseSearchCV
 from ._sklearn_compat import Interval
-from ._strategy import Strategy, Trial
+from ._strategy import BatchStrategy, Trial
 from .space import MAX_GRID_SIZE, Categorical, Space
 
 __all__ = ["GeneticSearchCV", "GeneticStrategy"]
@@ -173,7 +173,7 @@ def _key(point: np.ndarray) -> bytes:
 # -- the strategy -----------------------------------------------------------------
 
 
-class GeneticStrategy(Strategy):
+class GeneticStrategy(BatchStrategy):
     """Generational genetic algorithm with elitism, asked one generation at a time.
 
     Parameters
@@ -228,7 +228,7 @@ class GeneticStrategy(Strategy):
         exhausted = len(self._cache) >= self.space.size
         return self.generation_ >= self.n_generations or stale or exhausted
 
-    def ask(self) -> list[Trial]:
+    def ask_batch(self) -> list[Trial]:
         # A generation made only of known individuals costs nothing: close it here.
         while not self._finished():
             points = self._initial() if self.population_ is None else self._offspring()
@@ -242,7 +242,7 @@ class GeneticStrategy(Strategy):
             self._close_generation(points, keys, 0)
         return []
 
-    def tell(self, trials: list[Trial], scores: np.ndarray) -> None:
+    def tell_batch(self, trials: list[Trial], scores: np.ndarray) -> None:
         points, keys, new = self._pending
         self._pending = None
         self._cache.update(zip(new, np.asarray(scores, dtype=float).tolist()))
@@ -399,6 +399,15 @@ class GeneticSearchCV(BaseSearchCV):
         :mod:`skhpo.callbacks`); returning True stops the search.
     max_time : float, default=None
         Seconds after which no new generation is started.
+    checkpoint : str or path-like, default=None
+        File where the search state (finished trials, the algorithm's state and
+        random state, live models of incremental searches) is written after
+        every batch, atomically. When ``fit`` starts and the file holds the
+        state of the same search (same parameters, search space, cv splits,
+        scoring, fit parameters and data), the search resumes from it: no
+        finished trial is fitted again, and the results equal those of an
+        uninterrupted run with the same ``random_state``. A file of another
+        search raises ``CheckpointMismatchError`` naming what differs.
 
     Attributes
     ----------
@@ -526,6 +535,7 @@ class GeneticSearchCV(BaseSearchCV):
         return_train_score=False,
         callbacks=None,
         max_time=None,
+        checkpoint=None,
     ):
         super().__init__(
             estimator,
@@ -541,6 +551,7 @@ class GeneticSearchCV(BaseSearchCV):
             return_train_score=return_train_score,
             callbacks=callbacks,
             max_time=max_time,
+            checkpoint=checkpoint,
         )
         self.population_size = population_size
         self.n_generations = n_generations
@@ -566,6 +577,9 @@ class GeneticSearchCV(BaseSearchCV):
 
     def _make_strategy(self, space, rng):
         settings = {name: getattr(self, name) for name in _STRATEGY_PARAMS}
-        self.optimizer_ = GeneticStrategy(space, rng, **settings)
-        self.history_ = self.optimizer_.history_
+        self._adopt_strategy(GeneticStrategy(space, rng, **settings))
         return self.optimizer_
+
+    def _adopt_strategy(self, strategy) -> None:
+        self.optimizer_ = strategy
+        self.history_ = strategy.history_

@@ -32,7 +32,7 @@ from ._incremental import (
     train_partial_fit,
 )
 from ._sklearn_compat import Interval, StrOptions
-from ._strategy import Strategy, Trial
+from ._strategy import BatchStrategy, Trial
 from .bayes._strategy import BayesStrategy
 from .integration._skorch import is_skorch_net, warn_about_search_pitfalls
 
@@ -97,7 +97,7 @@ class _Bracket:
         return self.rung >= 0 and not self.params
 
 
-class HyperbandStrategy(Strategy):
+class HyperbandStrategy(BatchStrategy):
     """Ask/tell Hyperband; independent brackets share batches.
 
     With ``sampler="random"`` the first rungs of all brackets form the first
@@ -139,13 +139,12 @@ class HyperbandStrategy(Strategy):
         ]
         self.results: dict[int, list[tuple[dict, float]]] = defaultdict(list)
         self._asked: list[_Bracket] = []
-        self._n_trials = 0
 
     @property
     def max_trials(self) -> int:
         return sum(n for b in self.brackets for n, _ in b.rungs)
 
-    def ask(self) -> list[Trial]:
+    def ask_batch(self) -> list[Trial]:
         batch: list[Trial] = []
         self._asked = []
         n_new = 0
@@ -159,9 +158,8 @@ class HyperbandStrategy(Strategy):
                 bracket.rung = 0
                 bracket.params = self._sample(bracket.rungs[0][0])
                 bracket.parents = [None] * len(bracket.params)
-            batch.extend(self._trials(bracket, first_id=self._n_trials + len(batch)))
+            batch.extend(self._trials(bracket, first_id=self.n_asked + len(batch)))
             self._asked.append(bracket)
-        self._n_trials += len(batch)
         return batch
 
     def _trials(self, bracket: _Bracket, first_id: int) -> list[Trial]:
@@ -176,7 +174,7 @@ class HyperbandStrategy(Strategy):
             for params, parent in zip(bracket.params, bracket.parents)
         ]
 
-    def tell(self, trials: list[Trial], scores: np.ndarray) -> None:
+    def tell_batch(self, trials: list[Trial], scores: np.ndarray) -> None:
         scores = np.asarray(scores, dtype=float)
         offset = 0
         for bracket in self._asked:
@@ -210,7 +208,7 @@ class HyperbandStrategy(Strategy):
         n_model = n - int(n * RANDOM_FRACTION)
         optimizer = BayesStrategy(self.space, self.rng, n_iter=n_model,
                                   n_initial_points=0, n_points=n_model)
-        optimizer.tell([Trial(p) for p, _ in data], np.array([s for _, s in data]))
+        optimizer.tell_batch([Trial(p) for p, _ in data], np.array([s for _, s in data]))
         proposed = [trial.params for trial in optimizer.ask()]
         return proposed + self.space.sample(n - len(proposed), self.rng, distinct=True,
                                             exclude=proposed)
@@ -336,6 +334,15 @@ class HyperbandSearchCV(BaseSearchCV):
         stops the search.
     max_time : float, default=None
         Seconds after which no new batch is started.
+    checkpoint : str or path-like, default=None
+        File where the search state (finished trials, the algorithm's state and
+        random state, live models of incremental searches) is written after
+        every batch, atomically. When ``fit`` starts and the file holds the
+        state of the same search (same parameters, search space, cv splits,
+        scoring, fit parameters and data), the search resumes from it: no
+        finished trial is fitted again, and the results equal those of an
+        uninterrupted run with the same ``random_state``. A file of another
+        search raises ``CheckpointMismatchError`` naming what differs.
 
     Attributes
     ----------
@@ -470,6 +477,7 @@ feature_names_in_
         return_train_score=False,
         callbacks=None,
         max_time=None,
+        checkpoint=None,
     ):
         super().__init__(
             estimator,
@@ -485,6 +493,7 @@ feature_names_in_
             return_train_score=return_train_score,
             callbacks=callbacks,
             max_time=max_time,
+            checkpoint=checkpoint,
         )
         self.resource = resource
         self.max_resources = max_resources
@@ -619,6 +628,7 @@ feature_names_in_
         return history
 
     def _set_budget_attributes(self, trials: list[Trial]) -> None:
+        by_id = {trial.id: trial for trial in trials}
         rungs: dict[int, dict[int, list[Trial]]] = defaultdict(lambda: defaultdict(list))
         for trial in trials:
             rungs[trial.info["bracket"]][trial.info["iter"]].append(trial)
@@ -626,7 +636,7 @@ feature_names_in_
         self.n_candidates_ = [[len(r[i]) for i in sorted(r)] for r in brackets]
         self.n_resources_ = [[r[i][0].resource for i in sorted(r)] for r in brackets]
         spent = sum(
-            t.resource - (0 if t.parent is None else trials[t.parent].resource)
+            t.resource - (0 if t.parent is None else by_id[t.parent].resource)
             for t in trials
         )
         self.resources_used_ = int(spent * self.n_splits_)

@@ -49,9 +49,8 @@ from sklearn.base import clone, is_classifier
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import Pipeline
 from sklearn.utils.multiclass import type_of_target
-from sklearn.utils.parallel import delayed
 
-from ._evaluate import EvaluationContext, Evaluator
+from ._evaluate import EvaluationContext, Evaluator, Task, failed_result
 from ._sklearn_compat import _check_method_params, _MultimetricScorer, _safe_split, _score
 from ._strategy import Trial
 from ._transfer import ModelParcel
@@ -312,8 +311,8 @@ class IncrementalEvaluator(Evaluator):
         self.copy_parents = copy_parents
         self.resources_used = 0
         self.transfers: list[dict] = []
+        self._sent: dict[int, list[ModelParcel]] = {}
         self._store: dict[int, _Entry] = {}
-        self._n_trials = 0
         self._classes = classes_for(context.estimator, context.y)
 
     # -- the models -------------------------------------------------------------
@@ -364,20 +363,25 @@ class IncrementalEvaluator(Evaluator):
 
     # -- evaluation -------------------------------------------------------------
 
-    def evaluate(self, trials: list[Trial], callback_contexts: list) -> list[dict]:
-        """Train and score every (trial, fold) of the batch; store the models."""
+    def tasks(self, trials: list[Trial], callback_contexts: list) -> list[Task]:
+        """One task per (trial, fold): train the fold's model further, then score it.
+
+        Parents' models are taken from the store now (moved or copied), so the
+        trials of one call may share a parent.
+        """
         ctx = self.context
-        tasks, sent = [], []
+        tasks = []
         for k, (trial, start) in enumerate(zip(trials, self._starts(trials))):
             models, progress, set_params = start
             n_units = self._units(trial, progress)
             self.resources_used += n_units * ctx.n_splits
             for fold, (train, test) in enumerate(ctx.splits):
                 model = None if models is None else models[fold]
-                sent.append(ModelParcel(clone(ctx.estimator) if model is None else model))
-                tasks.append(delayed(train_and_score)(
-                    sent[-1],
-                    ctx.X, ctx.y, train, test, trainer=self.trainer, n_units=n_units,
+                parcel = ModelParcel(clone(ctx.estimator) if model is None else model)
+                self._sent.setdefault(trial.id, []).append(parcel)
+                tasks.append(Task(trial, fold, train_and_score, (parcel, ctx.X_task, ctx.y_task),
+                                  dict(
+                    train=train, test=test, trainer=self.trainer, n_units=n_units,
                     fresh=models is None, set_params=set_params, classes=self._classes,
                     scorer=ctx.scorers, fit_params=ctx.fit_params,
                     score_params=ctx.score_params,
@@ -386,21 +390,34 @@ class IncrementalEvaluator(Evaluator):
                     callback_ctx=callback_contexts[k * ctx.n_splits + fold],
                     broken=models is not None and model is None,
                     return_model=self._continuable(trial),
-                ))
-        outs = list(ctx.parallel(tasks))
-        self.transfers.append({
-            "n_models": len(outs),
-            "bytes_sent": sum(parcel.nbytes for parcel in sent),
-            "bytes_received": sum(parcel.nbytes for _, parcel in outs),
-        })
-        for k, trial in enumerate(trials):
-            if not self._continuable(trial):
-                continue
-            fold_models = [p.model for _, p in outs[k * ctx.n_splits:(k + 1) * ctx.n_splits]]
-            self._store[self._n_trials + k] = _Entry(dict(trial.params), trial.resource,
-                                                     fold_models)
-        self._n_trials += len(trials)
-        return [result for result, _ in outs]
+                )))
+        return tasks
+
+    def collect(self, trial: Trial, outputs: list, iteration: int) -> list[dict]:
+        """Store the trial's trained models (unless never continued); its results."""
+        sent = [task_parcel.nbytes for task_parcel in self._sent.pop(trial.id, [])]
+        while len(self.transfers) <= iteration:
+            self.transfers.append({"n_models": 0, "bytes_sent": 0, "bytes_received": 0})
+        moved = self.transfers[iteration]
+        moved["n_models"] += len(outputs)
+        moved["bytes_sent"] += sum(sent)
+        moved["bytes_received"] += sum(parcel.nbytes for _, parcel in outputs)
+        if self._continuable(trial):
+            self._store[trial.id] = _Entry(dict(trial.params), trial.resource,
+                                           [parcel.model for _, parcel in outputs])
+        return [result for result, _ in outputs]
+
+    def lost_output(self, trial: Trial, fold: int, message: str) -> Any:
+        return failed_result(self.context, fold, message), ModelParcel(None)
+
+    def state_dict(self) -> dict:
+        return {"store": self._store, "resources_used": self.resources_used,
+                "transfers": self.transfers}
+
+    def load_state_dict(self, state: dict) -> None:
+        self._store = state["store"]
+        self.resources_used = state["resources_used"]
+        self.transfers = state["transfers"]
 
     def _continuable(self, trial: Trial) -> bool:
         return self.final_resource is None or trial.resource < self.final_resource

@@ -17,7 +17,7 @@ from ._incremental import (
     train_partial_fit,
 )
 from ._sklearn_compat import Interval
-from ._strategy import Strategy, Trial
+from ._strategy import BatchStrategy, Trial
 from .integration._skorch import is_skorch_net, warn_about_search_pitfalls
 from .space import Categorical, Constant, Dimension, Integer, Real, ScipyDimension
 
@@ -64,7 +64,7 @@ def explore(params: dict, dims: dict, mutable: list, rng: np.random.RandomState,
     return new
 
 
-class PBTStrategy(Strategy):
+class PBTStrategy(BatchStrategy):
     """Ask/tell population-based training (synchronous rounds).
 
     Round 0 trains ``population_size`` samples of the space for
@@ -101,13 +101,12 @@ class PBTStrategy(Strategy):
         self.scores_ = np.full(population_size, np.nan)
         self._last_trial = np.full(population_size, -1)  # trial index per member
         self._params: list[dict] = []
-        self._n_trials = 0
 
     @property
     def max_trials(self) -> int:
         return self.population_size * math.ceil(self.max_resources / self.interval)
 
-    def ask(self) -> list[Trial]:
+    def ask_batch(self) -> list[Trial]:
         if self.step >= self.max_resources:
             return []
         target = min(self.step + self.interval, self.max_resources)
@@ -154,12 +153,11 @@ class PBTStrategy(Strategy):
             self.release([self._last_trial[m] for m in bottom if m not in top])
         return parents, continued
 
-    def tell(self, trials: list[Trial], scores: np.ndarray) -> None:
+    def tell_batch(self, trials: list[Trial], scores: np.ndarray) -> None:
         for trial, score in zip(trials, scores):
             member = trial.info["member"]
             self.scores_[member] = score
-            self._last_trial[member] = self._n_trials
-            self._n_trials += 1
+            self._last_trial[member] = trial.id
         self.round += 1
 
 
@@ -198,7 +196,7 @@ class PBTSearchCV(BaseSearchCV):
     perturbation_factors : tuple of float, default=(0.8, 1.2)
         Factors an explored number is multiplied by.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, random_state, \
-error_score, return_train_score, callbacks, max_time
+error_score, return_train_score, callbacks, max_time, checkpoint
         As in :class:`~skhpo.BayesSearchCV`.
 
     Attributes
@@ -300,6 +298,7 @@ multimetric_
         return_train_score=False,
         callbacks=None,
         max_time=None,
+        checkpoint=None,
     ):
         super().__init__(
             estimator,
@@ -315,6 +314,7 @@ multimetric_
             return_train_score=return_train_score,
             callbacks=callbacks,
             max_time=max_time,
+            checkpoint=checkpoint,
         )
         self.population_size = population_size
         self.max_resources = max_resources

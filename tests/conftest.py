@@ -74,3 +74,9 @@ def global_random_seed():
 def pytest_configure(config):
     # a mark of scikit-learn's test_search.py (for free-threaded runs)
     config.addinivalue_line("markers", "thread_unsafe: not safe to run in threads")
+
+
+def tell_scores(strategy, trials, scores) -> None:
+    """Tell ``strategy`` each trial's score, one finished trial at a time."""
+    for trial, score in zip(trials, scores):
+        strategy.tell(trial.id, score)

@@ -14,7 +14,7 @@ from sklearn.model_selection import GridSearchCV
 
 from conftest import SMALL_SEARCHES
 from skhpo import BayesSearchCV, Real
-from skhpo._base import _SearchHistory
+from skhpo._history import SearchHistory
 from skhpo._strategy import Trial
 from skhpo.callbacks import (
     DeadlineStopper,
@@ -69,11 +69,15 @@ def test_builtin_stoppers(callback, n_batches):
 
 
 def test_history_pads_columns_that_appear_later():
-    history = _SearchHistory()
-    history.add([Trial({"a": 1})], [{}], iteration=0)
-    history.add([Trial({"a": 2}, info={"bracket": 3})], [{}], iteration=1)
+    history = SearchHistory()
+    history.add(Trial({"a": 1}, id=0), [{}], iteration=0, score=0.5)
+    history.add(Trial({"a": 2}, info={"bracket": 3}, parent=0, id=1), [{}], iteration=1,
+                score=0.7)
     assert history.more_results["bracket"] == [-1, 3]
     assert history.more_results["iteration"] == [0, 1]
+    assert history.more_results["trial_id"] == [0, 1]
+    assert history.more_results["parent_id"] == [-1, 0]
+    assert history.scores == [0.5, 0.7]
     assert history.n_iterations == 2
 
 

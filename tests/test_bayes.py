@@ -10,6 +10,7 @@ from skhpo import BayesSearchCV, Categorical, Integer, Real, Space
 from skhpo.bayes._acquisition import log_h
 from skhpo.bayes._strategy import BayesStrategy
 from skhpo.testing import SearchCVContract
+from conftest import tell_scores
 
 
 class TestBayesContract(SearchCVContract):
@@ -39,7 +40,7 @@ def run(strategy, objective, max_rounds=100):
         trials = strategy.ask()
         if not trials:
             break
-        strategy.tell(trials, np.array([objective(t.params) for t in trials]))
+        tell_scores(strategy, trials, np.array([objective(t.params) for t in trials]))
     return strategy
 
 

@@ -21,6 +21,7 @@ from skhpo._genetic import (
 )
 from skhpo.callbacks import NoImprovementStopper
 from skhpo.testing import SearchCVContract, assert_same_results
+from conftest import tell_scores
 
 
 class TestGeneticContract(SearchCVContract):
@@ -68,7 +69,7 @@ def run(strategy, objective):
     trials, populations = [], []
     while batch := strategy.ask():
         trials.extend(batch)
-        strategy.tell(batch, np.array([objective(t.params) for t in batch], dtype=float))
+        tell_scores(strategy, batch, np.array([objective(t.params) for t in batch], dtype=float))
         populations.append((strategy.population_.copy(), strategy.fitness_.copy()))
     return trials, populations
 

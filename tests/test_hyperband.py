@@ -11,7 +11,6 @@ from sklearn.linear_model import LogisticRegression, SGDClassifier
 from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
 from sklearn.svm import SVC
-from sklearn.utils.parallel import Parallel
 
 from skhpo import HyperbandSearchCV, Real, Space
 from skhpo._evaluate import EvaluationContext
@@ -19,6 +18,7 @@ from skhpo._hyperband import HyperbandStrategy, SubsampleEvaluator, hyperband_sc
 from skhpo._incremental import IncrementalEvaluator
 from skhpo._strategy import Trial
 from skhpo.testing import SearchCVContract, assert_same_results
+from conftest import tell_scores
 
 X, y = make_classification(n_samples=90, n_features=5, n_informative=3, random_state=0)
 ALPHA = {"alpha": Real(1e-5, 1e-1, prior="log-uniform")}
@@ -129,7 +129,7 @@ def run(strategy, objective):
     batches = []
     while trials := strategy.ask():
         batches.append(trials)
-        strategy.tell(trials, np.array([objective(t) for t in trials]))
+        tell_scores(strategy, trials, np.array([objective(t) for t in trials]))
     return batches
 
 
@@ -352,7 +352,7 @@ def make_evaluator(estimator, **kwargs):
         estimator=estimator, X=X, y=y, splits=[(np.arange(45), np.arange(45, 90)),
                                                (np.arange(45, 90), np.arange(45))],
         scorers=check_scoring(estimator), fit_params={}, score_params={},
-        return_train_score=False, error_score=np.nan, verbose=0, parallel=Parallel(n_jobs=1))
+        return_train_score=False, error_score=np.nan, verbose=0)
     return IncrementalEvaluator(context, **kwargs)
 
 

@@ -19,6 +19,7 @@ from skhpo._incremental import IncrementalEvaluator
 from skhpo._pbt import PBTStrategy, explore
 from skhpo._strategy import Trial
 from skhpo.testing import SearchCVContract
+from conftest import tell_scores
 
 
 class TestPBTContract(SearchCVContract):
@@ -93,7 +94,6 @@ def test_schedule_matches_what_was_applied():
 
 
 def _context(estimator, X, y, n_splits=2):
-    from joblib import Parallel
     from sklearn.metrics import check_scoring
     from sklearn.model_selection import KFold
 
@@ -101,7 +101,6 @@ def _context(estimator, X, y, n_splits=2):
         estimator=estimator, X=X, y=y, splits=list(KFold(n_splits).split(X)),
         scorers=check_scoring(estimator), fit_params={}, score_params={},
         return_train_score=False, error_score=np.nan, verbose=0,
-        parallel=Parallel(n_jobs=1),
     )
 
 
@@ -160,7 +159,7 @@ def test_strategy_exploits_bottom_quantile_without_fitting():
     assert [t.resource for t in first] == [2] * 8 and all(t.parent is None for t in first)
     scores = np.arange(8.0)
     scores[0] = np.nan  # a failed member ranks last
-    strategy.tell(first, scores)
+    tell_scores(strategy, first, scores)
     second = strategy.ask()
     parents = [t.info["parent"] for t in second]
     assert sorted(m for m, p in enumerate(parents) if p != -1) == [0, 1]
@@ -173,7 +172,7 @@ def test_strategy_exploits_bottom_quantile_without_fitting():
     assert sorted(released) == [0, 1]
     for member in range(2, 8):
         assert second[member].parent == member and second[member].params == first[member].params
-    strategy.tell(second, np.zeros(8))
+    tell_scores(strategy, second, np.zeros(8))
     assert strategy.ask() == []
 
 

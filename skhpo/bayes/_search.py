@@ -76,6 +76,15 @@ class BayesSearchCV(BaseSearchCV):
         :mod:`skhpo.callbacks`); returning True stops the search.
     max_time : float, default=None
         Seconds after which no new batch is started.
+    checkpoint : str or path-like, default=None
+        File where the search state (finished trials, the algorithm's state and
+        random state, live models of incremental searches) is written after
+        every batch, atomically. When ``fit`` starts and the file holds the
+        state of the same search (same parameters, search space, cv splits,
+        scoring, fit parameters and data), the search resumes from it: no
+        finished trial is fitted again, and the results equal those of an
+        uninterrupted run with the same ``random_state``. A file of another
+        search raises ``CheckpointMismatchError`` naming what differs.
 
     Attributes
     ----------
@@ -153,6 +162,7 @@ class BayesSearchCV(BaseSearchCV):
         n_points=4,
         callbacks=None,
         max_time=None,
+        checkpoint=None,
     ):
         super().__init__(
             estimator,
@@ -168,6 +178,7 @@ class BayesSearchCV(BaseSearchCV):
             return_train_score=return_train_score,
             callbacks=callbacks,
             max_time=max_time,
+            checkpoint=checkpoint,
         )
         self.n_iter = n_iter
         self.n_initial_points = n_initial_points
@@ -184,3 +195,6 @@ class BayesSearchCV(BaseSearchCV):
             acquisition=self.acquisition,
         )
         return self.optimizer_
+
+    def _adopt_strategy(self, strategy) -> None:
+        self.optimizer_ = strategy

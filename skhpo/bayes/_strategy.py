@@ -13,7 +13,7 @@ import math
 import numpy as np
 from scipy.optimize import minimize
 
-from .._strategy import Strategy, Trial
+from .._strategy import BatchStrategy, Trial
 from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITIONS
 from ._gp import GaussianProcess, standardize, warp_scores
@@ -36,7 +36,7 @@ def _continuous_mask(space: Space) -> np.ndarray:
     return mask
 
 
-class BayesStrategy(Strategy):
+class BayesStrategy(BatchStrategy):
     """GP-based ask/tell optimizer.
 
     Parameters
@@ -82,30 +82,28 @@ class BayesStrategy(Strategy):
         self.X_ = np.zeros((0, space.n_columns))
         self.y_ = np.zeros(0)
         self.surrogate_ = None
-        self._n_asked = 0
         self._continuous = _continuous_mask(space)
 
     @property
     def max_trials(self) -> int:
         return self.n_iter
 
-    def ask(self) -> list[Trial]:
-        remaining = self.n_iter - self._n_asked
+    def ask_batch(self) -> list[Trial]:
+        remaining = self.n_iter - self.n_asked
         if remaining <= 0:
             return []
         if self._grid is not None and self.n_iter == len(self._grid):
             # the budget covers the whole grid: evaluate every point once, at once
             points = self._grid[~self._grid_used]
-        elif self._n_asked < len(self._initial):
-            batch = min(self.n_points, len(self._initial) - self._n_asked, remaining)
-            points = self._unique(self._initial[self._n_asked:self._n_asked + batch])
+        elif self.n_asked < len(self._initial):
+            batch = min(self.n_points, len(self._initial) - self.n_asked, remaining)
+            points = self._unique(self._initial[self.n_asked:self.n_asked + batch])
         else:
             points = self._propose(min(self.n_points, remaining))
         self._mark_used(points)
-        self._n_asked += len(points)
         return [Trial(params) for params in self.space.from_unit(points)]
 
-    def tell(self, trials: list[Trial], scores: np.ndarray) -> None:
+    def tell_batch(self, trials: list[Trial], scores: np.ndarray) -> None:
         self.X_ = np.vstack([self.X_, self.space.to_unit([t.params for t in trials])])
         self.y_ = np.concatenate([self.y_, np.asarray(scores, dtype=float)])
 

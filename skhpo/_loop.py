@@ -1,0 +1,289 @@
+"""The search loop: it owns the state of one search and runs it to the end.
+
+State (everything needed to continue a search): the :class:`SearchHistory`, the
+strategy (with the one random state of the search), the evaluator's live models
+and the iteration counter. The loop asks the strategy for trials, turns them into
+(trial, fold) tasks with the evaluator, keeps the executor's workers busy, and
+when every fold of a trial is back it adds the trial to the history, tells the
+strategy, reports progress and writes the checkpoint.
+
+Two modes:
+
+* synchronous (``asynchronous=False``): the strategy is asked for a batch when
+  nothing is running, and the batch is told in the order it was asked once all
+  of it is back, so results are the same for every ``n_jobs`` and backend;
+* asynchronous: whenever workers are free the strategy is asked for as many
+  trials as they can take, and each trial is told the moment it finishes.
+
+A worker process that dies takes down the tasks running with it. They are run
+again one at a time; the one that kills its worker alone gets ``error_score``
+with the cause in its fit error, and the search goes on.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import pickle
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import cloudpickle
+
+from ._evaluate import Evaluator, Task
+from ._executor import Executor, WorkerLostError
+from ._history import SearchHistory, trial_score
+from ._strategy import Strategy, Trial
+
+__all__ = ["CheckpointMismatchError", "SearchLoop", "load_checkpoint", "save_checkpoint"]
+
+_CHECKPOINT_VERSION = 1
+
+
+class CheckpointMismatchError(ValueError):
+    """A checkpoint file belongs to another search."""
+
+
+@dataclass
+class _Running:
+    """A dispatched task, and whether it runs alone (after a worker died)."""
+
+    task: Task
+    alone: bool = False
+
+
+@dataclass
+class SearchLoop:
+    """One search: its state, and the loop that runs it.
+
+    Parameters
+    ----------
+    strategy, evaluator, executor
+        The algorithm, the evaluator of this ``fit`` and the worker pool.
+    n_splits : int
+        Folds per trial.
+    refit_metric : str or None
+        The metric that drives the search (a multi-metric search's ``refit``);
+        None or a name absent from the scores: the first metric.
+    asynchronous : bool
+        See the module docstring.
+    after_tell : callable
+        ``after_tell(loop, trials) -> bool``, called after each told batch (or
+        trial, when asynchronous); True stops the search.
+    new_callback_context : callable
+        ``new_callback_context(task_number)``: scikit-learn's callback context of
+        one task.
+    max_time : float or None
+        Seconds after which no new trial starts (the first batch always runs).
+    checkpoint : str or None
+        Where to write the state after each told batch (or trial).
+    fingerprint : dict
+        What identifies this search in a checkpoint.
+    """
+
+    strategy: Strategy
+    evaluator: Evaluator
+    executor: Executor
+    n_splits: int
+    refit_metric: Any = None
+    asynchronous: bool = False
+    after_tell: Callable = lambda loop, trials: False
+    new_callback_context: Callable = lambda number: None
+    max_time: float | None = None
+    checkpoint: str | None = None
+    fingerprint: dict = field(default_factory=dict)
+    error_score: Any = float("nan")
+
+    history: SearchHistory = field(default_factory=SearchHistory)
+    iteration: int = 0
+    elapsed: float = 0.0  # seconds of earlier runs of a resumed search
+    metric: str | None = None
+    resumed_trials: int = 0
+
+    # -- state -----------------------------------------------------------------
+
+    def state_dict(self) -> dict:
+        return {
+            "version": _CHECKPOINT_VERSION,
+            "fingerprint": self.fingerprint,
+            "strategy": self.strategy,
+            "history": self.history,
+            "evaluator": self.evaluator.state_dict(),
+            "iteration": self.iteration,
+            "elapsed": self.elapsed + self._run_time(),
+            "metric": self.metric,
+        }
+
+    def load_state_dict(self, state: dict) -> None:
+        state["strategy"].rebind(self.strategy)
+        self.strategy = state["strategy"]
+        self.history = state["history"]
+        self.evaluator.load_state_dict(state["evaluator"])
+        self.iteration = state["iteration"]
+        self.elapsed = state["elapsed"]
+        self.metric = state["metric"]
+        self.resumed_trials = len(self.history)
+
+    def _run_time(self) -> float:
+        start = getattr(self, "_start", None)
+        return 0.0 if start is None else time.perf_counter() - start
+
+    # -- the loop --------------------------------------------------------------
+
+    def run(self) -> SearchHistory:
+        """Run the search to its end; the history."""
+        self._start = time.perf_counter()
+        self._running: dict[Any, _Running] = {}
+        self._outputs: dict[int, list] = {}
+        self._finished: list[Trial] = []
+        self._suspects: deque[Task] = deque()
+        self._n_tasks = len(self.history.out)
+        stop = False
+        try:
+            while True:
+                if not stop and not self._suspects:
+                    stop = self._dispatch_new()
+                if self._suspects and not self._running:
+                    self._submit(self._suspects.popleft(), alone=True)
+                if not self._running:
+                    break
+                for future in self.executor.wait_first(list(self._running)):
+                    self._receive(future)
+                if not self.asynchronous and not self._running and not self._suspects:
+                    if self._finished:
+                        stop = self._tell(sorted(self._finished, key=lambda t: t.id)) or stop
+                        self._finished = []
+        except KeyboardInterrupt as interrupt:
+            raise KeyboardInterrupt(self._interrupted_message()) from interrupt
+        finally:
+            self.elapsed += self._run_time()
+            self._start = None
+        return self.history
+
+    def _dispatch_new(self) -> bool:
+        """Ask for and start new trials; True when the search must stop asking."""
+        if self.iteration > 0 and self.max_time is not None:
+            if self.elapsed + self._run_time() >= self.max_time:
+                return True
+        if self.asynchronous:
+            free = self.executor.n_workers - len(self._running)
+            if free <= 0:
+                return False
+            trials = self.strategy.ask(math.ceil(free / self.n_splits))
+        elif self._running or self._finished:
+            return False
+        else:
+            trials = self.strategy.ask(None)
+        if not trials:
+            return False
+        contexts = []
+        for _ in range(len(trials) * self.n_splits):
+            contexts.append(self.new_callback_context(self._n_tasks))
+            self._n_tasks += 1
+        for trial in trials:
+            self._outputs[trial.id] = [None] * self.n_splits
+        for task in self.evaluator.tasks(trials, contexts):
+            self._submit(task)
+        return False
+
+    def _submit(self, task: Task, alone: bool = False) -> None:
+        future = self.executor.submit(task.fn, *task.args, **task.kwargs)
+        self._running[future] = _Running(task, alone)
+
+    def _receive(self, future) -> None:
+        running = self._running.pop(future)
+        task = running.task
+        try:
+            output = future.result()
+        except WorkerLostError as exc:
+            if not running.alone:
+                # every task of a broken pool fails; which one broke it is found
+                # by running each again alone
+                if not self._suspects:  # the first task back from this pool
+                    self.executor.restart()
+                self._suspects.append(task)
+                return
+            if self.error_score == "raise":
+                raise
+            self.executor.restart()
+            output = self.evaluator.lost_output(task.trial, task.fold, (
+                f"{exc}. The worker process died while it fitted this candidate "
+                "on this fold (a crash in compiled code, os._exit, or the system "
+                "running out of memory); the other tasks were run again."))
+        outputs = self._outputs[task.trial.id]
+        outputs[task.fold] = output
+        if all(out is not None for out in outputs):
+            if self.asynchronous:
+                self._tell([task.trial])
+            else:
+                self._finished.append(task.trial)
+
+    def _tell(self, trials: list[Trial]) -> bool:
+        """Add finished trials to the history, tell the strategy; True to stop."""
+        for trial in trials:
+            outs = self.evaluator.collect(trial, self._outputs.pop(trial.id), self.iteration)
+            if self.metric is None:
+                self.metric = _driving_metric(outs[0]["test_scores"], self.refit_metric)
+            self.history.add(trial, outs, self.iteration, trial_score(outs, self.metric))
+        for trial, score in zip(trials, self.history.scores[-len(trials):]):
+            self.strategy.tell(trial.id, score)
+        stop = bool(self.after_tell(self, trials))
+        self.iteration += 1
+        if self.checkpoint is not None:
+            save_checkpoint(self.checkpoint, self.state_dict())
+        return stop
+
+    def _interrupted_message(self) -> str:
+        done = len(self.history)
+        if self.checkpoint is None:
+            return (f"Search interrupted after {done} finished trials, which are lost: "
+                    "pass checkpoint='search.ckpt' to the searcher to keep finished "
+                    "trials across interrupts and resume with fit.")
+        return (f"Search interrupted after {done} finished trials; they are saved in "
+                f"the checkpoint {self.checkpoint!r}. Call fit again with the same "
+                "data and parameters to resume from there.")
+
+
+def _driving_metric(test_scores: Any, refit_metric: Any) -> str | None:
+    """The metric the strategy maximizes: the refit metric, else the first one."""
+    if not isinstance(test_scores, dict):
+        return None
+    if isinstance(refit_metric, str) and refit_metric in test_scores:
+        return refit_metric
+    return next(iter(test_scores))
+
+
+# -- checkpoints ---------------------------------------------------------------
+
+def save_checkpoint(path: str | os.PathLike, state: dict) -> None:
+    """Write ``state`` to ``path`` atomically: a temporary file, then a rename."""
+    path = os.fspath(path)
+    temporary = f"{path}.{os.getpid()}.tmp"
+    with open(temporary, "wb") as file:
+        cloudpickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+    os.replace(temporary, path)
+
+
+def load_checkpoint(path: str | os.PathLike, fingerprint: dict) -> dict | None:
+    """The state saved at ``path`` if it exists; an error if it is another search's."""
+    path = os.fspath(path)
+    if not os.path.exists(path):
+        return None
+    with open(path, "rb") as file:
+        state = pickle.load(file)
+    if not isinstance(state, dict) or state.get("version") != _CHECKPOINT_VERSION:
+        raise CheckpointMismatchError(
+            f"checkpoint={path!r} is not an skhpo checkpoint of this version; remove "
+            "it or choose another path.")
+    saved = state["fingerprint"]
+    differ = sorted(k for k in set(saved) | set(fingerprint) if saved.get(k) != fingerprint.get(k))
+    if differ:
+        raise CheckpointMismatchError(
+            f"checkpoint={path!r} belongs to a different search: its {', '.join(differ)} "
+            f"differ from this fit's. Resume with the same estimator, search space, "
+            "cv, scoring and data, or remove the file (or choose another path) to "
+            "start a new search.")
+    return state

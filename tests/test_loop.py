@@ -1,0 +1,260 @@
+"""The search loop: trial ids and lineage, workers that die, checkpoints and resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+import skhpo
+from conftest import SMALL_SEARCHES
+from skhpo import GeneticSearchCV, HyperbandSearchCV, PBTSearchCV, Real
+from skhpo._loop import CheckpointMismatchError
+from skhpo.callbacks import SearchCallback
+from skhpo.testing import assert_same_results
+
+X, y = make_classification(n_samples=120, n_features=6, random_state=0)
+
+
+# -- trial ids and lineage ----------------------------------------------------
+
+@pytest.mark.parametrize("name", sorted(SMALL_SEARCHES))
+def test_every_row_has_a_trial_id_and_its_parents_id(name):
+    results = SMALL_SEARCHES[name]().fit(X, y).cv_results_
+    ids = np.asarray(results["trial_id"])
+    parents = np.asarray(results["parent_id"])
+    np.testing.assert_array_equal(np.sort(ids), np.arange(len(ids)))
+    row_of = {trial_id: row for row, trial_id in enumerate(ids)}
+    for row, parent in enumerate(parents):
+        if parent == -1:
+            continue
+        assert parent < ids[row]  # a parent finished before its child started
+        assert results["n_resources"][row_of[parent]] < results["n_resources"][row]
+    continued = (parents != -1).any()
+    assert continued == (name in {"hyperband-partial_fit", "pbt"})
+
+
+def test_hyperband_children_continue_their_parents_params():
+    results = SMALL_SEARCHES["hyperband-partial_fit"]().fit(X, y).cv_results_
+    row_of = {t: r for r, t in enumerate(results["trial_id"])}
+    for row, parent in enumerate(results["parent_id"]):
+        if parent != -1:
+            assert results["params"][row] == results["params"][row_of[parent]]
+            assert results["bracket"][row] == results["bracket"][row_of[parent]]
+
+
+# -- a worker that dies --------------------------------------------------------
+
+class Crashing(SGDClassifier):
+    """Kills the process that fits it when ``alpha == crash_at``."""
+
+    def __init__(self, alpha=1e-4, crash_at=-1.0, loss="log_loss", max_iter=20, tol=None,
+                 random_state=0):
+        super().__init__(alpha=alpha, loss=loss, max_iter=max_iter, tol=tol,
+                         random_state=random_state)
+        self.crash_at = crash_at
+
+    def _maybe_crash(self):
+        if self.alpha == self.crash_at:
+            os._exit(3)
+
+    def fit(self, X, y, **kwargs):
+        self._maybe_crash()
+        return super().fit(X, y, **kwargs)
+
+    def partial_fit(self, X, y, classes=None, **kwargs):
+        self._maybe_crash()
+        return super().partial_fit(X, y, classes=classes, **kwargs)
+
+
+GRID = {"alpha": [1e-4, 1e-3, 1e-2, 1e-1]}
+CRASHERS = {
+    "genetic": lambda est, **kw: GeneticSearchCV(est, GRID, population_size=4,
+                                                 n_generations=1, cv=3, random_state=0, **kw),
+    "hyperband": lambda est, **kw: HyperbandSearchCV(
+        est, GRID, resource="partial_fit", max_resources=3, factor=3, cv=3,
+        random_state=0, **kw),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRASHERS))
+def test_a_worker_that_dies_fails_its_trial_and_the_search_goes_on(name):
+    make = CRASHERS[name]
+    crash_at = 1e-2
+    with pytest.warns(Warning, match="fits failed"):
+        search = make(Crashing(crash_at=crash_at), n_jobs=2).fit(X, y)
+    reference = make(Crashing(), n_jobs=1).fit(X, y)
+    results = search.cv_results_
+    crashed = np.array([p["alpha"] == crash_at for p in results["params"]])
+    assert crashed.any() and (~crashed).any()
+    assert np.isnan(np.asarray(results["mean_test_score"])[crashed]).all()
+    # everything else is exactly what a run without the crash gives
+    def rows(results):
+        resources = results.get("n_resources", [None] * len(results["params"]))
+        return {(p["alpha"], r): s for p, r, s in zip(
+            results["params"], resources, results["mean_test_score"])}
+
+    expected, actual = rows(reference.cv_results_), rows(results)
+    compared = [key for key in actual if key[0] != crash_at and key in expected]
+    assert len(compared) >= 2
+    for key in compared:
+        assert actual[key] == expected[key], key
+    assert search.best_params_["alpha"] != crash_at
+
+
+def test_a_dead_worker_is_reported_in_the_fit_failed_warning():
+    with pytest.warns(Warning, match="worker process died while it fitted") as caught:
+        CRASHERS["genetic"](Crashing(crash_at=1e-3), n_jobs=2).fit(X, y)
+    assert any("fits failed" in str(w.message) for w in caught)
+
+
+# -- checkpoints ---------------------------------------------------------------
+
+class InterruptAt(SearchCallback):
+    """Raises KeyboardInterrupt (as Ctrl-C does) after batch ``iteration``."""
+
+    def __init__(self, iteration):
+        self.iteration = iteration
+
+    def on_iteration_end(self, search, *, iteration, **kwargs):
+        if iteration == self.iteration:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize("name", sorted(SMALL_SEARCHES))
+def test_an_interrupted_search_resumes_to_the_uninterrupted_results(name, tmp_path):
+    checkpoint = tmp_path / "search.ckpt"
+    uninterrupted = SMALL_SEARCHES[name]().fit(X, y)
+    if uninterrupted.n_iterations_ < 2:
+        pytest.skip("a single batch: nothing to interrupt")
+    search = SMALL_SEARCHES[name](checkpoint=str(checkpoint), callbacks=InterruptAt(1))
+    with pytest.raises(KeyboardInterrupt, match="saved in the checkpoint"):
+        search.fit(X, y)
+    assert checkpoint.exists()
+    resumed = SMALL_SEARCHES[name](checkpoint=str(checkpoint)).fit(X, y)
+    assert resumed.n_resumed_trials_ > 0
+    assert_same_results(uninterrupted.cv_results_, resumed.cv_results_)
+    assert resumed.best_params_ == uninterrupted.best_params_
+
+
+def test_an_interrupt_without_checkpoint_says_how_to_keep_results():
+    search = SMALL_SEARCHES["bayes"](callbacks=InterruptAt(0))
+    with pytest.raises(KeyboardInterrupt, match="pass checkpoint="):
+        search.fit(X, y)
+
+
+def test_a_checkpoint_of_another_search_is_an_error_naming_what_differs(tmp_path):
+    checkpoint = str(tmp_path / "search.ckpt")
+    SMALL_SEARCHES["bayes"](checkpoint=checkpoint).fit(X, y)
+    with pytest.raises(CheckpointMismatchError, match="data X differ"):
+        SMALL_SEARCHES["bayes"](checkpoint=checkpoint).fit(X + 1, y)
+    with pytest.raises(CheckpointMismatchError, match="scoring differ"):
+        SMALL_SEARCHES["bayes"](checkpoint=checkpoint, scoring="balanced_accuracy").fit(X, y)
+    # n_jobs, verbose, callbacks and max_time may change between runs
+    SMALL_SEARCHES["bayes"](checkpoint=checkpoint, n_jobs=2, verbose=0).fit(X, y)
+
+
+def test_a_finished_checkpoint_refits_nothing_but_the_best(tmp_path):
+    checkpoint = str(tmp_path / "search.ckpt")
+    first = SMALL_SEARCHES["pbt"](checkpoint=checkpoint).fit(X, y)
+    again = SMALL_SEARCHES["pbt"](checkpoint=checkpoint).fit(X, y)
+    assert again.n_resumed_trials_ == len(first.cv_results_["params"])
+    assert_same_results(first.cv_results_, again.cv_results_)
+
+
+KILLED_SCRIPT = textwrap.dedent('''
+    import os, signal, sys
+
+    import numpy as np
+    from sklearn.datasets import make_classification
+    from sklearn.linear_model import LogisticRegression
+
+    from skhpo import GeneticSearchCV, Real
+    from skhpo.callbacks import SearchCallback
+
+
+    class CountedLogistic(LogisticRegression):
+        """Appends one line per fit to the file named by $FIT_LOG."""
+
+        def fit(self, X, y, **kwargs):
+            with open(os.environ["FIT_LOG"], "a") as log:
+                log.write(f"{self.C!r}\\n")
+            return super().fit(X, y, **kwargs)
+
+
+    class KillAt(SearchCallback):
+        def __init__(self, iteration):
+            self.iteration = iteration
+
+        def on_iteration_end(self, search, *, iteration, **kwargs):
+            if iteration == self.iteration:
+                os.kill(os.getpid(), signal.SIGKILL)
+
+
+    if __name__ == "__main__":
+        checkpoint, kill_at, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+        X, y = make_classification(n_samples=120, n_features=6, random_state=0)
+        search = GeneticSearchCV(
+            CountedLogistic(), {"C": Real(1e-3, 1e3, prior="log-uniform")},
+            population_size=6, n_generations=5, cv=3, random_state=0, n_jobs=2,
+            checkpoint=checkpoint or None,
+            callbacks=KillAt(kill_at) if kill_at >= 0 else None)
+        search.fit(X, y)
+        np.save(out, np.asarray(search.cv_results_["mean_test_score"]))
+        np.save(out + ".params.npy", np.asarray([p["C"] for p in search.cv_results_["params"]]))
+        np.save(out + ".iteration.npy", np.asarray(search.cv_results_["iteration"]))
+''')
+
+
+def test_a_killed_search_resumes_without_fitting_finished_trials_again(tmp_path):
+    script = tmp_path / "search_script.py"
+    script.write_text(KILLED_SCRIPT)
+    repo = str(Path(skhpo.__file__).resolve().parents[1])
+    logs = {name: tmp_path / f"{name}.log" for name in ("full", "killed", "resumed")}
+
+    def run(log, checkpoint, kill_at, out):
+        env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONWARNINGS": "ignore",
+               "FIT_LOG": str(log),
+               "PYTHONPATH": os.pathsep.join([repo, os.environ.get("PYTHONPATH", "")])}
+        # output goes to a file, not a pipe: the workers of a killed run outlive it
+        # for a while, holding whatever they inherited open
+        with open(f"{log}.out", "w") as output:
+            done = subprocess.run([sys.executable, str(script), checkpoint, str(kill_at), out],
+                                  env=env, stdout=output, stderr=subprocess.STDOUT,
+                                  timeout=600)
+        done.output = Path(f"{log}.out").read_text()
+        return done
+
+    checkpoint = str(tmp_path / "search.ckpt")
+    full = run(logs["full"], "", -1, str(tmp_path / "full.npy"))
+    assert full.returncode == 0, full.output[-2000:]
+    killed = run(logs["killed"], checkpoint, 2, str(tmp_path / "never.npy"))
+    assert killed.returncode == -signal.SIGKILL
+    assert os.path.exists(checkpoint) and not (tmp_path / "never.npy").exists()
+    resumed = run(logs["resumed"], checkpoint, -1, str(tmp_path / "resumed.npy"))
+    assert resumed.returncode == 0, resumed.output[-2000:]
+
+    np.testing.assert_array_equal(np.load(tmp_path / "full.npy"),
+                                  np.load(tmp_path / "resumed.npy"))
+    np.testing.assert_array_equal(np.load(tmp_path / "full.npy.params.npy"),
+                                  np.load(tmp_path / "resumed.npy.params.npy"))
+    fits = {name: [float(c) for c in log.read_text().split()] for name, log in logs.items()}
+    C = np.load(tmp_path / "full.npy.params.npy")
+    iteration = np.load(tmp_path / "full.npy.iteration.npy")
+    n_splits = 3
+    # the checkpoint was written after batches 0 and 1 (the kill came in batch 2's
+    # callback): the resumed run fits batch 2 again, then the rest and the refit,
+    # and never a candidate of batches 0 and 1
+    assert len(fits["killed"]) == n_splits * np.sum(iteration <= 2)
+    assert len(fits["resumed"]) == n_splits * np.sum(iteration >= 2) + 1
+    assert not set(C[iteration <= 1]) & set(fits["resumed"])
+    assert set(C[iteration == 2]) <= set(fits["resumed"]) & set(fits["killed"])
+    assert len(fits["full"]) == n_splits * len(C) + 1
