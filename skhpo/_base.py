@@ -74,6 +74,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         "callbacks": [callable, list, None],
         "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "checkpoint": [str, os.PathLike, None],
+        "asynchronous": ["boolean"],
     }
 
     @abstractmethod
@@ -94,6 +95,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         callbacks=None,
         max_time=None,
         checkpoint=None,
+        asynchronous=False,
     ):
         super().__init__(
             estimator=estimator,
@@ -111,6 +113,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         self.callbacks = callbacks
         self.max_time = max_time
         self.checkpoint = checkpoint
+        self.asynchronous = asynchronous
 
     # Set during fit only; never pickled (an evaluator holds the joblib pool).
     _TRANSIENT_ATTRIBUTES = ("_evaluator", "_strategy", "_executor", "_fingerprint")
@@ -373,7 +376,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
             executor=self._executor,
             n_splits=self.n_splits_,
             refit_metric=refit_metric,
-            asynchronous=getattr(self, "asynchronous", False),
+            asynchronous=self.asynchronous,
             after_tell=after_tell,
             new_callback_context=lambda number: search_ctx.subcontext(
                 task_name="candidate-split-evaluation", task_id=number),

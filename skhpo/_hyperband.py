@@ -343,6 +343,11 @@ class HyperbandSearchCV(BaseSearchCV):
         finished trial is fitted again, and the results equal those of an
         uninterrupted run with the same ``random_state``. A file of another
         search raises ``CheckpointMismatchError`` naming what differs.
+    asynchronous : bool, default=False
+        If False, trials run in batches and each batch is learned from once it
+        is all done: results are the same for every ``n_jobs`` and backend. If
+        True, a new trial starts as soon as a worker frees, chosen with every
+        result known at that moment, and results depend on timing.
 
     Attributes
     ----------
@@ -478,6 +483,7 @@ feature_names_in_
         callbacks=None,
         max_time=None,
         checkpoint=None,
+        asynchronous=False,
     ):
         super().__init__(
             estimator,
@@ -494,6 +500,7 @@ feature_names_in_
             callbacks=callbacks,
             max_time=max_time,
             checkpoint=checkpoint,
+            asynchronous=asynchronous,
         )
         self.resource = resource
         self.max_resources = max_resources

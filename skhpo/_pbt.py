@@ -196,7 +196,8 @@ class PBTSearchCV(BaseSearchCV):
     perturbation_factors : tuple of float, default=(0.8, 1.2)
         Factors an explored number is multiplied by.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, random_state, \
-error_score, return_train_score, callbacks, max_time, checkpoint
+error_score, return_train_score, callbacks, max_time, checkpoint, \
+asynchronous
         As in :class:`~skhpo.BayesSearchCV`.
 
     Attributes
@@ -299,6 +300,7 @@ multimetric_
         callbacks=None,
         max_time=None,
         checkpoint=None,
+        asynchronous=False,
     ):
         super().__init__(
             estimator,
@@ -315,6 +317,7 @@ multimetric_
             callbacks=callbacks,
             max_time=max_time,
             checkpoint=checkpoint,
+            asynchronous=asynchronous,
         )
         self.population_size = population_size
         self.max_resources = max_resources

@@ -85,6 +85,11 @@ class BayesSearchCV(BaseSearchCV):
         finished trial is fitted again, and the results equal those of an
         uninterrupted run with the same ``random_state``. A file of another
         search raises ``CheckpointMismatchError`` naming what differs.
+    asynchronous : bool, default=False
+        If False, trials run in batches and each batch is learned from once it
+        is all done: results are the same for every ``n_jobs`` and backend. If
+        True, a new trial starts as soon as a worker frees, chosen with every
+        result known at that moment, and results depend on timing.
 
     Attributes
     ----------
@@ -163,6 +168,7 @@ class BayesSearchCV(BaseSearchCV):
         callbacks=None,
         max_time=None,
         checkpoint=None,
+        asynchronous=False,
     ):
         super().__init__(
             estimator,
@@ -179,6 +185,7 @@ class BayesSearchCV(BaseSearchCV):
             callbacks=callbacks,
             max_time=max_time,
             checkpoint=checkpoint,
+            asynchronous=asynchronous,
         )
         self.n_iter = n_iter
         self.n_initial_points = n_initial_points
