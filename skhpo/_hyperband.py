@@ -36,7 +36,7 @@ from ._strategy import BatchStrategy, Trial
 from .bayes._strategy import BayesStrategy
 from .integration._skorch import is_skorch_net, warn_about_search_pitfalls
 
-__all__ = ["HyperbandSearchCV", "HyperbandStrategy", "hyperband_schedule"]
+__all__ = ["AsyncHyperbandStrategy", "HyperbandSearchCV", "HyperbandStrategy", "hyperband_schedule"]
 
 _TOL = 1e-9  # float slack for floor/ceil/log of products of a float factor
 DEFAULT_MAX_EPOCHS = 81  # max_resources="auto" for partial_fit without max_epochs
@@ -220,6 +220,125 @@ class HyperbandStrategy(BatchStrategy):
             if sum(np.isfinite(s) for _, s in data) >= self.space.n_columns + 2:
                 return data
         return None
+
+
+@dataclass
+class _Rung:
+    """One rung of an asynchronous bracket."""
+
+    resource: int
+    cap: int  # trials the rung may hold: n_i of the Hyperband schedule
+    members: set = field(default_factory=set)  # trial ids started at this rung
+    scores: dict = field(default_factory=dict)  # trial id -> score, once told
+    promoted: set = field(default_factory=set)  # trial ids continued one rung up
+    released: set = field(default_factory=set)  # trial ids whose models were dropped
+    closed: bool = False  # no more promotions from here
+
+
+class AsyncHyperbandStrategy(HyperbandStrategy):
+    """Asynchronous successive halving (ASHA, Li et al. 2020) in Hyperband's brackets.
+
+    Each bracket is a successive-halving ladder with the rungs of
+    :func:`hyperband_schedule`. Whenever a worker frees, the first of these is
+    started: a promotion, where a trial told at rung ``i`` ranks in the top
+    ``1 / factor`` of the scores rung ``i`` has so far (best finite first) and
+    rung ``i + 1`` has fewer than its ``n_{i+1}`` trials (highest rungs first);
+    else a new candidate at rung 0 of the next bracket that has candidates left.
+    No rung waits to be full. Once a rung is complete, exactly the top
+    ``n_{i+1}`` of it can have been promoted, so the budget is that of
+    synchronous Hyperband; promotions made early, on partial rungs, may differ
+    from the synchronous ones. A bracket's candidates are drawn when it starts
+    (with ``sampler="bayes"``, from the results known then).
+
+    Parameters are those of :class:`HyperbandStrategy`.
+    """
+
+    def __init__(self, space, rng, *, factor=3, **kwargs) -> None:
+        super().__init__(space, rng, factor=factor, **kwargs)
+        self.factor = factor
+        self._ladders = [
+            [_Rung(resource=r, cap=n) for n, r in bracket.rungs] for bracket in self.brackets
+        ]
+        self._unstarted: list[list[dict] | None] = [None] * len(self.brackets)
+        self._params: dict[int, dict] = {}  # trial id -> candidate params (no resource)
+        self._where: dict[int, tuple[int, int]] = {}  # trial id -> (bracket, rung)
+        self._next_bracket = 0
+
+    def _ask(self, n: int | None) -> list[Trial]:
+        trials: list[Trial] = []
+        while len(trials) < (n or 1):
+            trial = self._promotion(self.n_asked + len(trials)) or self._new_candidate(
+                self.n_asked + len(trials))
+            if trial is None:
+                break
+            trials.append(trial)
+        return trials
+
+    def _promotion(self, trial_id: int) -> Trial | None:
+        for b, ladder in enumerate(self._ladders):
+            for i in range(len(ladder) - 2, -1, -1):
+                rung, above = ladder[i], ladder[i + 1]
+                if rung.closed or len(above.members) >= above.cap:
+                    continue
+                for parent in self._top(rung):
+                    if parent not in rung.promoted:
+                        rung.promoted.add(parent)
+                        return self._start(trial_id, b, i + 1, self._params[parent],
+                                           parent if self.continue_promoted else None)
+        return None
+
+    def _top(self, rung: _Rung) -> list[int]:
+        """Trial ids of the top ``1 / factor`` of the rung's scores so far."""
+        finite = [(score, -t) for t, score in rung.scores.items() if np.isfinite(score)]
+        ranked = [-t for _, t in sorted(finite, reverse=True)]  # ties: earlier trial first
+        return ranked[: int(len(rung.scores) / self.factor + _TOL)]
+
+    def _new_candidate(self, trial_id: int) -> Trial | None:
+        for offset in range(len(self.brackets)):
+            b = (self._next_bracket + offset) % len(self.brackets)
+            if self._unstarted[b] is None:
+                self._unstarted[b] = self._sample(self.brackets[b].rungs[0][0])
+            if self._unstarted[b]:
+                self._next_bracket = (b + 1) % len(self.brackets)
+                return self._start(trial_id, b, 0, self._unstarted[b].pop(0), None)
+        return None
+
+    def _start(self, trial_id: int, b: int, i: int, params: dict, parent) -> Trial:
+        rung = self._ladders[b][i]
+        rung.members.add(trial_id)
+        self._params[trial_id] = params
+        self._where[trial_id] = (b, i)
+        info = {"bracket": self.brackets[b].index, "iter": i, "n_resources": rung.resource}
+        extra = {self.resource_param: rung.resource} if self.resource_param else {}
+        return Trial({**params, **extra} if extra else params, resource=rung.resource,
+                     parent=parent, info=info)
+
+    def tell(self, trial_id: int, score: float) -> None:
+        b, i = self._where.pop(trial_id)
+        rung = self._ladders[b][i]
+        rung.scores[trial_id] = float(score)
+        self.results[rung.resource].append((self._params[trial_id], float(score)))
+        self._close_rungs(b)
+
+    def _close_rungs(self, b: int) -> None:
+        """Close the rungs of bracket ``b`` that can promote no more; release their
+        trials' models (except the promoted ones, which their children continue)."""
+        ladder = self._ladders[b]
+        for i, (rung, above) in enumerate(zip(ladder[:-1], ladder[1:])):
+            if not rung.closed:
+                no_newcomers = (self._unstarted[b] == [] if i == 0 else ladder[i - 1].closed)
+                complete = no_newcomers and len(rung.scores) == len(rung.members)
+                rung.closed = len(above.members) >= above.cap or (
+                    complete and set(self._top(rung)) <= rung.promoted)
+            if rung.closed and self.release is not None:
+                dropped = [t for t in rung.scores if t not in rung.promoted | rung.released]
+                rung.released.update(dropped)
+                if dropped:
+                    self.release(dropped)
+
+    @property
+    def max_trials(self) -> int:
+        return sum(n for b in self.brackets for n, _ in b.rungs)
 
 
 class SubsampleEvaluator(FromScratchEvaluator):
@@ -607,7 +726,8 @@ feature_names_in_
         if isinstance(evaluator, SubsampleEvaluator):
             evaluator.set_random_state(rng.randint(np.iinfo(np.int32).max))
         incremental = isinstance(evaluator, IncrementalEvaluator)
-        return HyperbandStrategy(
+        strategy = AsyncHyperbandStrategy if self.asynchronous else HyperbandStrategy
+        return strategy(
             space,
             rng,
             max_resources=self.max_resources_,

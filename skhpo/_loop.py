@@ -169,10 +169,12 @@ class SearchLoop:
             if self.elapsed + self._run_time() >= self.max_time:
                 return True
         if self.asynchronous:
-            free = self.executor.n_workers - len(self._running)
-            if free <= 0:
+            # one trial's folds beyond the workers stay queued, so that a worker
+            # that frees starts its next task without waiting for this loop
+            free = self.executor.n_workers + self.n_splits - len(self._running)
+            if free < self.n_splits:
                 return False
-            trials = self.strategy.ask(math.ceil(free / self.n_splits))
+            trials = self.strategy.ask(free // self.n_splits)
         elif self._running or self._finished:
             return False
         else:

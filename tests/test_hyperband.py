@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator, ClassifierMixin, TransformerMixin
@@ -14,7 +16,12 @@ from sklearn.svm import SVC
 
 from skhpo import HyperbandSearchCV, Real, Space
 from skhpo._evaluate import EvaluationContext
-from skhpo._hyperband import HyperbandStrategy, SubsampleEvaluator, hyperband_schedule
+from skhpo._hyperband import (
+    AsyncHyperbandStrategy,
+    HyperbandStrategy,
+    SubsampleEvaluator,
+    hyperband_schedule,
+)
 from skhpo._incremental import IncrementalEvaluator
 from skhpo._strategy import Trial
 from skhpo.testing import SearchCVContract, assert_same_results
@@ -429,3 +436,69 @@ def test_bad_input_is_rejected_before_any_fit(estimator, kwargs, error, match):
     search = HyperbandSearchCV(never_fit(**estimator.get_params()), space, cv=3, **kwargs)
     with pytest.raises(error, match=match):
         search.fit(X, y)
+
+
+# -- asynchronous successive halving -------------------------------------------
+
+class PassCounter(SGDClassifier):
+    """SGD that counts its ``partial_fit`` passes (``passes_``)."""
+
+    def partial_fit(self, X, y, classes=None, **kwargs):
+        self.passes_ = getattr(self, "passes_", 0) + 1
+        return super().partial_fit(X, y, classes=classes, **kwargs)
+
+
+def passes(model, X, y):
+    return float(model.passes_)
+
+
+def test_async_strategy_has_the_synchronous_budget_and_promotes_the_top():
+    def objective(params, resource):
+        return -(params["alpha"] - 0.3) ** 2 + 0.01 * resource
+
+    space = Space({"alpha": Real(0, 1)})
+    sync = HyperbandStrategy(space, np.random.RandomState(0), max_resources=27, factor=3)
+    released: list[int] = []
+    strategy = AsyncHyperbandStrategy(space, np.random.RandomState(0), max_resources=27,
+                                      factor=3, release=released.extend)
+    rng = np.random.RandomState(1)
+    running, told = [], {}
+    while True:
+        running += strategy.ask(2)
+        if not running:
+            break
+        trial = running.pop(rng.randint(len(running)))  # finish in random order
+        told[trial.id] = trial
+        strategy.tell(trial.id, objective(trial.params, trial.resource))
+    assert len(told) == sync.max_trials == strategy.max_trials
+    counts = defaultdict(int)
+    for trial in told.values():
+        counts[trial.info["bracket"], trial.info["iter"]] += 1
+        if trial.parent is not None:
+            parent = told[trial.parent]
+            assert parent.params == trial.params and parent.resource < trial.resource
+            assert parent.info["iter"] == trial.info["iter"] - 1
+    # every rung holds exactly the synchronous schedule's candidates
+    for b, rungs in enumerate(sync.schedule):
+        for i, (n, _) in enumerate(rungs):
+            assert counts[b, i] == n
+    # nothing promoted is released; what is released was never promoted
+    promoted = {t.parent for t in told.values() if t.parent is not None}
+    assert not promoted & set(released)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_async_hyperband_continues_each_model_to_its_budget(n_jobs):
+    search = HyperbandSearchCV(PassCounter(random_state=0), ALPHA, resource="partial_fit",
+                               max_resources=9, factor=3, cv=3, scoring=passes,
+                               asynchronous=True, n_jobs=n_jobs, random_state=0).fit(X, y)
+    results = search.cv_results_
+    # every model trained exactly its rung's budget: promotions continued their parent
+    np.testing.assert_array_equal(results["mean_test_score"], results["n_resources"])
+    sync = HyperbandSearchCV(PassCounter(random_state=0), ALPHA, resource="partial_fit",
+                             max_resources=9, factor=3, cv=3, scoring=passes,
+                             random_state=0).fit(X, y)
+    assert len(results["params"]) == len(sync.cv_results_["params"])
+    assert search.resources_used_ == sync.resources_used_
+    assert (np.asarray(results["parent_id"]) >= 0).sum() == (
+        np.asarray(sync.cv_results_["parent_id"]) >= 0).sum()
