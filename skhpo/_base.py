@@ -378,8 +378,12 @@ class BaseSearchCV(SklearnBaseSearchCV):
             refit_metric=refit_metric,
             asynchronous=self.asynchronous,
             after_tell=after_tell,
-            new_callback_context=lambda number: search_ctx.subcontext(
-                task_name="candidate-split-evaluation", task_id=number),
+            # scikit-learn's context tree travels with every task and grows with
+            # the number of tasks: send it only when a scikit-learn callback listens
+            new_callback_context=(
+                (lambda number: search_ctx.subcontext(
+                    task_name="candidate-split-evaluation", task_id=number))
+                if sklearn_callbacks_of(self) else (lambda number: NULL_CALLBACK_CONTEXT)),
             max_time=self.max_time,
             checkpoint=self.checkpoint,
             fingerprint=self._fingerprint,

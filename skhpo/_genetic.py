@@ -23,7 +23,7 @@ import numpy as np
 from ._base import BaseSearchCV
 from ._sklearn_compat import Interval
 from ._strategy import BatchStrategy, Trial
-from .space import MAX_GRID_SIZE, Categorical, Space
+from .space import MAX_GRID_SIZE, Categorical, Space, one_hot
 
 __all__ = ["GeneticSearchCV", "GeneticStrategy"]
 
@@ -59,7 +59,7 @@ def _resample_category(block: np.ndarray, rng: np.random.RandomState) -> np.ndar
     """One-hot block moved to a category other than its argmax, uniformly."""
     width = len(block)
     new = (int(np.argmax(block)) + 1 + rng.randint(width - 1)) % width
-    return np.eye(width)[new]
+    return one_hot([new], width)[0]
 
 
 def tournament_select(fitness: np.ndarray, n: int, tournament_size: int,

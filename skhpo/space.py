@@ -51,6 +51,18 @@ PPF_EPS = 1e-12
 MAX_GRID_SIZE = 20_000
 
 
+
+def one_hot(indices, width: int) -> np.ndarray:
+    """Rows of zeros with a 1 at each index; shape ``(len(indices), width)``.
+
+    Not ``np.eye(width)[indices]``, which builds a ``width x width`` matrix first
+    (8 MB for a grid of 1,000 categories, at every call).
+    """
+    indices = np.asarray(indices, dtype=int).reshape(-1)
+    out = np.zeros((len(indices), width))
+    out[np.arange(len(indices)), indices] = 1.0
+    return out
+
 class Dimension(ABC):
     """A hyperparameter's domain with an encoding into the unit cube."""
 
@@ -354,10 +366,10 @@ class Categorical(Dimension):
 
     def to_unit(self, values: Sequence) -> np.ndarray:
         indices = [self.index(v) for v in values]
-        return np.eye(self.n_columns)[indices].reshape(-1, self.n_columns)
+        return one_hot(indices, self.n_columns)
 
     def round_unit(self, unit: np.ndarray) -> np.ndarray:
-        return np.eye(self.n_columns)[np.argmax(unit, axis=1)]
+        return one_hot(np.argmax(unit, axis=1), self.n_columns)
 
     def sample(self, n: int, rng: np.random.RandomState) -> list:
         return [self.categories[i] for i in rng.randint(len(self.categories), size=n)]
@@ -684,7 +696,7 @@ class Space:
         out = np.full_like(unit, 0.5)
         which = self.subspace_of(unit)
         if self._n_selector:
-            out[:, : self._n_selector] = np.eye(self._n_selector)[which]
+            out[:, : self._n_selector] = one_hot(which, self._n_selector)
         for s, (sub, slices) in enumerate(zip(self.subspaces, self._slices)):
             rows = which == s
             if not rows.any():
@@ -721,7 +733,7 @@ class Space:
         for row, params in enumerate(params_list):
             s = self.find_subspace(params)
             if self._n_selector:
-                out[row, : self._n_selector] = np.eye(self._n_selector)[s]
+                out[row, : self._n_selector] = one_hot([s], self._n_selector)[0]
             for (name, dim), sl in zip(self.subspaces[s].items(), self._slices[s]):
                 out[row, sl] = dim.to_unit([params[name]])[0]
         return out
@@ -740,7 +752,7 @@ class Space:
             for combo in itertools.product(*(range(len(e)) for e in encoded)):
                 row = np.full(self.n_columns, 0.5)
                 if self._n_selector:
-                    row[: self._n_selector] = np.eye(self._n_selector)[s]
+                    row[: self._n_selector] = one_hot([s], self._n_selector)[0]
                 for e, i, sl in zip(encoded, combo, slices):
                     row[sl] = e[i]
                 rows.append(row)
