@@ -98,6 +98,10 @@ class Evaluator:
     :meth:`collect` once all the folds of a trial are back.
     """
 
+    #: Whether :meth:`tasks_again` must be able to start running trials again
+    #: (set by the asynchronous loop when it writes checkpoints).
+    keep_starts = False
+
     def __init__(self, context: EvaluationContext) -> None:
         self.context = context
         self._n_evaluated = 0
@@ -124,6 +128,10 @@ class Evaluator:
     def tasks(self, trials: list[Trial], callback_contexts: list) -> list[Task]:
         """``len(trials) * n_splits`` tasks, trial-major."""
         raise NotImplementedError
+
+    def tasks_again(self, trials: list[Trial], callback_contexts: list) -> list[Task]:
+        """The tasks of trials that were running when a checkpoint was written."""
+        return self.tasks(trials, callback_contexts)
 
     def collect(self, trial: Trial, outputs: list, iteration: int) -> list[dict]:
         """The result dicts of a trial's folds from its tasks' outputs."""

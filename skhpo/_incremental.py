@@ -53,7 +53,7 @@ from sklearn.utils.multiclass import type_of_target
 from ._evaluate import EvaluationContext, Evaluator, Task, failed_result
 from ._sklearn_compat import _check_method_params, _MultimetricScorer, _safe_split, _score
 from ._strategy import Trial
-from ._transfer import ModelParcel
+from ._transfer import ModelParcel, dumps_model, loads_model
 from .integration._skorch import copy_net, is_skorch_net, partial_fit_epochs
 
 __all__ = [
@@ -312,6 +312,7 @@ class IncrementalEvaluator(Evaluator):
         self.resources_used = 0
         self.transfers: list[dict] = []
         self._sent: dict[int, list[ModelParcel]] = {}
+        self._kept_starts: dict[int, bytes] = {}
         self._store: dict[int, _Entry] = {}
         self._classes = classes_for(context.estimator, context.y)
 
@@ -369,9 +370,25 @@ class IncrementalEvaluator(Evaluator):
         Parents' models are taken from the store now (moved or copied), so the
         trials of one call may share a parent.
         """
+        starts = self._starts(trials)
+        if self.keep_starts:  # a frozen copy, for :meth:`tasks_again`
+            for trial, start in zip(trials, starts):
+                self._kept_starts[trial.id] = dumps_model(start)
+        return self._tasks(trials, starts, callback_contexts)
+
+    def tasks_again(self, trials: list[Trial], callback_contexts: list) -> list[Task]:
+        """Start trials again from the copies of their starting models kept by
+        :meth:`tasks` (they were running when the checkpoint was written)."""
+        starts = [loads_model(self._kept_starts[trial.id]) for trial in trials]
+        self.resources_used -= sum(
+            self._units(t, progress) for t, (_, progress, _) in zip(trials, starts)
+        ) * self.context.n_splits  # counted when they first started
+        return self._tasks(trials, starts, callback_contexts)
+
+    def _tasks(self, trials, starts, callback_contexts) -> list[Task]:
         ctx = self.context
         tasks = []
-        for k, (trial, start) in enumerate(zip(trials, self._starts(trials))):
+        for k, (trial, start) in enumerate(zip(trials, starts)):
             models, progress, set_params = start
             n_units = self._units(trial, progress)
             self.resources_used += n_units * ctx.n_splits
@@ -402,6 +419,7 @@ class IncrementalEvaluator(Evaluator):
         moved["n_models"] += len(outputs)
         moved["bytes_sent"] += sum(sent)
         moved["bytes_received"] += sum(parcel.nbytes for _, parcel in outputs)
+        self._kept_starts.pop(trial.id, None)
         if self._continuable(trial):
             self._store[trial.id] = _Entry(dict(trial.params), trial.resource,
                                            [parcel.model for _, parcel in outputs])
@@ -412,12 +430,13 @@ class IncrementalEvaluator(Evaluator):
 
     def state_dict(self) -> dict:
         return {"store": self._store, "resources_used": self.resources_used,
-                "transfers": self.transfers}
+                "transfers": self.transfers, "kept_starts": self._kept_starts}
 
     def load_state_dict(self, state: dict) -> None:
         self._store = state["store"]
         self.resources_used = state["resources_used"]
         self.transfers = state["transfers"]
+        self._kept_starts = state["kept_starts"]
 
     def _continuable(self, trial: Trial) -> bool:
         return self.final_resource is None or trial.resource < self.final_resource

@@ -115,6 +115,8 @@ class SearchLoop:
             "iteration": self.iteration,
             "elapsed": self.elapsed + self._run_time(),
             "metric": self.metric,
+            # asked but not told (asynchronous mode): started again on resume
+            "pending": list(getattr(self, "_pending", {}).values()),
         }
 
     def load_state_dict(self, state: dict) -> None:
@@ -126,6 +128,7 @@ class SearchLoop:
         self.elapsed = state["elapsed"]
         self.metric = state["metric"]
         self.resumed_trials = len(self.history)
+        self._resume = state["pending"]
 
     def _run_time(self) -> float:
         start = getattr(self, "_start", None)
@@ -140,9 +143,15 @@ class SearchLoop:
         self._outputs: dict[int, list] = {}
         self._finished: list[Trial] = []
         self._suspects: deque[Task] = deque()
+        self._pending: dict[int, Trial] = {}
         self._n_tasks = len(self.history.out)
+        if self.asynchronous and self.checkpoint is not None:
+            self.evaluator.keep_starts = True  # pending trials can be started again
         stop = False
         try:
+            resume, self._resume = getattr(self, "_resume", []), []
+            if resume:
+                self._start_trials(resume, again=True)
             while True:
                 if not stop and not self._suspects:
                     stop = self._dispatch_new()
@@ -179,17 +188,21 @@ class SearchLoop:
             return False
         else:
             trials = self.strategy.ask(None)
-        if not trials:
-            return False
+        if trials:
+            self._start_trials(trials)
+        return False
+
+    def _start_trials(self, trials: list[Trial], again: bool = False) -> None:
         contexts = []
         for _ in range(len(trials) * self.n_splits):
             contexts.append(self.new_callback_context(self._n_tasks))
             self._n_tasks += 1
         for trial in trials:
             self._outputs[trial.id] = [None] * self.n_splits
-        for task in self.evaluator.tasks(trials, contexts):
+            self._pending[trial.id] = trial
+        make_tasks = self.evaluator.tasks_again if again else self.evaluator.tasks
+        for task in make_tasks(trials, contexts):
             self._submit(task)
-        return False
 
     def _submit(self, task: Task, alone: bool = False) -> None:
         future = self.executor.submit(task.fn, *task.args, **task.kwargs)
@@ -226,6 +239,7 @@ class SearchLoop:
     def _tell(self, trials: list[Trial]) -> bool:
         """Add finished trials to the history, tell the strategy; True to stop."""
         for trial in trials:
+            del self._pending[trial.id]
             outs = self.evaluator.collect(trial, self._outputs.pop(trial.id), self.iteration)
             if self.metric is None:
                 self.metric = _driving_metric(outs[0]["test_scores"], self.refit_metric)

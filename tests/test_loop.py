@@ -258,3 +258,39 @@ def test_a_killed_search_resumes_without_fitting_finished_trials_again(tmp_path)
     assert not set(C[iteration <= 1]) & set(fits["resumed"])
     assert set(C[iteration == 2]) <= set(fits["resumed"]) & set(fits["killed"])
     assert len(fits["full"]) == n_splits * len(C) + 1
+
+
+class Passes(SGDClassifier):
+    """SGD that counts its ``partial_fit`` passes."""
+
+    def partial_fit(self, X, y, classes=None, **kwargs):
+        self.passes_ = getattr(self, "passes_", 0) + 1
+        return super().partial_fit(X, y, classes=classes, **kwargs)
+
+
+def passes(model, X, y):
+    return float(model.passes_)
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_an_interrupted_asynchronous_search_resumes_its_running_trials(n_jobs, tmp_path):
+    checkpoint = str(tmp_path / "search.ckpt")
+
+    def make(**kwargs):
+        return HyperbandSearchCV(Passes(random_state=0), {"alpha": Real(1e-5, 1e-1, "log-uniform")},
+                                 resource="partial_fit", max_resources=9, factor=3, cv=3,
+                                 scoring=passes, asynchronous=True, n_jobs=n_jobs,
+                                 checkpoint=checkpoint, random_state=0, **kwargs)
+
+    with pytest.raises(KeyboardInterrupt, match="saved in the checkpoint"):
+        make(callbacks=InterruptAt(6)).fit(X, y)
+    resumed = make().fit(X, y)
+    results = resumed.cv_results_
+    assert resumed.n_resumed_trials_ == 6
+    n_trials = resumed.n_candidates_
+    ids = np.sort(results["trial_id"])
+    np.testing.assert_array_equal(ids, np.arange(len(ids)))
+    assert len(ids) == sum(map(sum, n_trials))
+    # trials that were running at the interrupt started again from their parents'
+    # saved models: every model has exactly its budget of passes
+    np.testing.assert_array_equal(results["mean_test_score"], results["n_resources"])
