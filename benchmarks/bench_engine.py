@@ -10,8 +10,10 @@ busy      Busy fraction = (fit time actually slept) / (wall time x n_jobs) of ab
           estimator itself; the fit time the search reports in ``cv_results_``
           (``mean_fit_time x n_splits`` summed over rows) is kept as a check.
 overhead  Wall time of about 1,000 candidates x 3 folds of ``NoopRegressor`` (fit
-          returns at once) divided by GridSearchCV's on a 1,000-point grid, at
-          ``n_jobs`` 1 and 2: the cost of the engine itself.
+          returns at once) divided by that of GridSearchCV on a 1,000-point grid
+          run just before it (each run is paired with its own grid run, since the
+          load of a shared machine drifts), at ``n_jobs`` 1 and 2: the cost of the
+          engine itself.
 
 Tools (busy)
 ------------
@@ -31,7 +33,8 @@ X-async    the skhpo searcher X with ``asynchronous=True``, run when the searche
 
 Tools (overhead)
 ----------------
-grid       GridSearchCV on x0 (25 values) x x1 (40 values): 1,000 candidates.
+grid       GridSearchCV on x0 (25 values) x x1 (40 values): 1,000 candidates
+           (against its paired grid run: the noise level of the ratio).
 random     RandomizedSearchCV(n_iter=1000) on the same grid (all of it).
 bayes      BayesSearchCV(n_iter=1000, n_initial_points=1000): the whole budget is
            the quasi-random initial design, so no GP is fitted and what is
@@ -54,7 +57,10 @@ Usage::
         --out benchmarks/results/engine
 
 writes ``<out>_busy.csv`` and ``<out>_overhead.csv`` (one row per run, flushed as
-runs finish) and ``<out>.md`` (medians). ``--summarize`` only rebuilds the tables.
+runs finish) and ``<out>.md`` (medians). ``--summarize`` only rebuilds the tables;
+``--parts``, ``--tools``, ``--overhead-tools``, ``--busy-n-jobs``,
+``--overhead-n-jobs`` and ``--overhead-repeats`` (default 5) select a subset, and
+``--median-s 0.01`` checks the script in seconds.
 """
 
 from __future__ import annotations
@@ -100,7 +106,7 @@ BUSY_FIELDS = ("tool", "asynchronous", "n_jobs", "repeat", "median_s", "n_trials
                "wall_time_s", "slept_s", "reported_fit_time_s", "busy_fraction",
                "lpt_busy_bound", "best_score", "skhpo_commit")
 OVERHEAD_FIELDS = ("tool", "asynchronous", "n_jobs", "repeat", "n_candidates",
-                   "wall_time_s", "skhpo_commit")
+                   "wall_time_s", "grid_wall_time_s", "ratio_to_grid", "skhpo_commit")
 
 
 # --------------------------------------------------------------------------------
@@ -284,21 +290,28 @@ def run_busy(tool, n_jobs, repeat):
         sleeps = _read_log(log)
         n_fits, slept = len(sleeps), float(sleeps.sum())
     return dict(tool=tool, asynchronous=split_tool(tool)[1], n_jobs=n_jobs, repeat=repeat,
-                median_s=MEDIAN_S, n_trials=n_trials, n_fits=n_fits, wall_time_s=wall, slept_s=slept,
+                median_s=MEDIAN_S, n_trials=n_trials, n_fits=n_fits, wall_time_s=wall,
+                slept_s=slept,
                 reported_fit_time_s=reported, busy_fraction=slept / (wall * n_jobs),
                 lpt_busy_bound=lpt_busy_bound(tasks, n_jobs),
                 best_score=best, skhpo_commit=SKHPO_COMMIT)
 
 
-def run_overhead(tool, n_jobs, repeat):
+def _overhead_wall(tool, n_jobs, repeat):
     X, y = _data(N_ROWS_OVERHEAD)
     search = make_overhead_search(tool, NoopRegressor(), n_jobs=n_jobs, seed=repeat)
     start = time.perf_counter()
     search.fit(X, y)
-    wall = time.perf_counter() - start
+    return time.perf_counter() - start, len(search.cv_results_["params"])
+
+
+def run_overhead(tool, n_jobs, repeat):
+    """Time GridSearchCV, then ``tool`` right after it: the machine's load drifts."""
+    grid_wall, _ = _overhead_wall("grid", n_jobs, repeat)
+    wall, n_candidates = _overhead_wall(tool, n_jobs, repeat)
     return dict(tool=tool, asynchronous=split_tool(tool)[1], n_jobs=n_jobs, repeat=repeat,
-                n_candidates=len(search.cv_results_["params"]), wall_time_s=wall,
-                skhpo_commit=SKHPO_COMMIT)
+                n_candidates=n_candidates, wall_time_s=wall, grid_wall_time_s=grid_wall,
+                ratio_to_grid=wall / grid_wall, skhpo_commit=SKHPO_COMMIT)
 
 
 def warm_up(n_jobs):
@@ -354,7 +367,6 @@ def summarize_busy(df):
 def summarize_overhead(df):
     tools = _ordered(set(df.tool), expand_tool_order(OVERHEAD_TOOLS))
     jobs = sorted(set(df.n_jobs))
-    grid = df[df.tool == "grid"].set_index(["n_jobs", "repeat"]).wall_time_s
     lines = [
         "| tool | candidates | " + " | ".join(f"wall (s), n_jobs={j}" for j in jobs)
         + " | " + " | ".join(f"ratio to grid, n_jobs={j}" for j in jobs) + " | runs |",
@@ -362,12 +374,8 @@ def summarize_overhead(df):
     ]
     for tool in tools:
         d = df[df.tool == tool]
-        walls, ratios = [], []
-        for j in jobs:
-            dj = d[d.n_jobs == j]
-            walls.append(dj.wall_time_s.median())
-            per_repeat = [w / grid.get((j, r), np.nan) for w, r in zip(dj.wall_time_s, dj.repeat)]
-            ratios.append(np.nanmedian(per_repeat) if per_repeat else np.nan)
+        walls = [d[d.n_jobs == j].wall_time_s.median() for j in jobs]
+        ratios = [d[d.n_jobs == j].ratio_to_grid.median() for j in jobs]
         lines.append(
             f"| {tool} | {d.n_candidates.median():.0f} | "
             + " | ".join(f"{w:.2f}" for w in walls) + " | "
@@ -424,7 +432,9 @@ def _run_part(part, tools, jobs, repeats, csv_path, append):
                     extra = (f"busy={row['busy_fraction']:.0%} slept={row['slept_s']:.1f}s "
                              f"reported={row['reported_fit_time_s']:.1f}s "
                              f"trials={row['n_trials']}" if part == "busy"
-                             else f"candidates={row['n_candidates']}")
+                             else f"grid={row['grid_wall_time_s']:.2f}s "
+                             f"ratio={row['ratio_to_grid']:.2f} "
+                             f"candidates={row['n_candidates']}")
                     print(f"{part:8s} {tool:26s} n_jobs={n_jobs} repeat={repeat} "
                           f"wall={row['wall_time_s']:.2f}s {extra}", flush=True)
 
@@ -440,7 +450,8 @@ def main(argv=None):
                         help=f"overhead tools (default: all): {', '.join(OVERHEAD_TOOLS)}")
     parser.add_argument("--busy-n-jobs", nargs="+", type=int, default=[4, 8])
     parser.add_argument("--overhead-n-jobs", nargs="+", type=int, default=[1, 2])
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="repeats of the busy part")
+    parser.add_argument("--overhead-repeats", type=int, default=5)
     parser.add_argument("--median-s", type=float, default=0.2,
                         help="median fit sleep of the busy part (a smaller one for a "
                              "quick check of the script)")
@@ -467,11 +478,10 @@ def main(argv=None):
         warnings.filterwarnings("ignore")
         tools = {"busy": expand_async(args.tools or BUSY_TOOLS),
                  "overhead": expand_async(args.overhead_tools or OVERHEAD_TOOLS)}
-        if "grid" not in tools["overhead"]:
-            tools["overhead"].insert(0, "grid")  # the reference of every ratio
         jobs = {"busy": args.busy_n_jobs, "overhead": args.overhead_n_jobs}
+        repeats = {"busy": args.repeats, "overhead": args.overhead_repeats}
         for part in args.parts:
-            _run_part(part, tools[part], jobs[part], range(args.repeats), csv_paths[part],
+            _run_part(part, tools[part], jobs[part], range(repeats[part]), csv_paths[part],
                       args.append)
 
     sections = []
@@ -481,8 +491,10 @@ def main(argv=None):
                         f"over repeats:\n\n{summarize_busy(df)}\n")
     if csv_paths["overhead"].exists():
         df = pd.read_csv(csv_paths["overhead"])
-        sections.append("Engine overhead, do-nothing estimator, cv=3: median wall time and "
-                        "median per-repeat ratio to GridSearchCV's wall time:\n\n"
+        sections.append("Engine overhead, do-nothing estimator, cv=3: median wall time, and "
+                        "median ratio to the wall time of the GridSearchCV run just before "
+                        "(1,000 candidates; the grid row is GridSearchCV against itself, "
+                        "the noise level):\n\n"
                         f"{summarize_overhead(df)}\n")
     commits = set()
     for path in csv_paths.values():
