@@ -60,7 +60,8 @@ writes ``<out>_busy.csv`` and ``<out>_overhead.csv`` (one row per run, flushed a
 runs finish) and ``<out>.md`` (medians). ``--summarize`` only rebuilds the tables;
 ``--parts``, ``--tools``, ``--overhead-tools``, ``--busy-n-jobs``,
 ``--overhead-n-jobs`` and ``--overhead-repeats`` (default 5) select a subset, and
-``--median-s 0.01`` checks the script in seconds.
+``--median-s 0.01 --repeats 1 --overhead-repeats 1`` checks the script in a few
+minutes.
 """
 
 from __future__ import annotations
