@@ -246,7 +246,7 @@ def run_ray(seed, X, y, folds, log_path, budget):
                     metric="score", mode="max", scheduler=scheduler, num_samples=budget,
                     search_alg=BasicVariantGenerator(random_state=seed,
                                                      max_concurrent=N_JOBS),
-                    max_concurrent_trials=N_JOBS, reuse_actors=True),
+                    reuse_actors=True),
                 run_config=tune.RunConfig(storage_path=storage, verbose=0,
                                           stop=EpochBudget()))
             grid = tuner.fit()
@@ -336,6 +336,9 @@ def run_one(tool, seed, X, y, log_dir):
     refit_path = str(Path(log_dir) / f"{tool}_{seed}_refit.log")
     budget = hyperband_epochs_per_fold(MAX_EPOCHS)
     row = {"tool": tool, "seed": seed, "error": "", "startup_s": 0.0}
+    if tool == "hyperband_async" and not has_asynchronous():
+        row["error"] = "HyperbandSearchCV has no 'asynchronous' parameter"
+        return row
     torch.manual_seed(seed)
     if tool.startswith("hyperband"):
         row["startup_s"] = start_joblib_workers()
@@ -350,8 +353,6 @@ def run_one(tool, seed, X, y, log_dir):
                 resource="partial_fit", min_resources=MIN_EPOCHS, max_resources=MAX_EPOCHS,
                 factor=FACTOR, sampler="random", cv=cv, random_state=seed, n_jobs=N_JOBS)
             if tool == "hyperband_async":
-                if not has_asynchronous():
-                    raise RuntimeError("HyperbandSearchCV has no 'asynchronous' parameter")
                 search.set_params(asynchronous=True)
             search.fit(X_train, y_train)
             wall = time.perf_counter() - start
