@@ -304,10 +304,10 @@ def run_optuna(tool, seed, X, y, folds, log_path, budget):
 
 # -- one run -------------------------------------------------------------------------
 
-def _import_torch_in_worker():
-    import skorch  # noqa: F401
-
-    return torch.get_num_threads()
+def _import_in_worker():
+    """Runs in a worker: unpickling it imports this module, hence torch, skorch, skhpo."""
+    time.sleep(0.2)  # long enough that every worker of the pool gets one
+    return os.getpid()
 
 
 def start_joblib_workers():
@@ -319,7 +319,10 @@ def start_joblib_workers():
     from joblib import Parallel, delayed
 
     start = time.perf_counter()
-    Parallel(n_jobs=N_JOBS)(delayed(_import_torch_in_worker)() for _ in range(2 * N_JOBS))
+    workers = set()
+    while len(workers) < N_JOBS:
+        workers.update(Parallel(n_jobs=N_JOBS)(delayed(_import_in_worker)()
+                                               for _ in range(2 * N_JOBS)))
     return time.perf_counter() - start
 
 
@@ -334,6 +337,9 @@ def run_one(tool, seed, X, y, log_dir):
     folds = list(cv.split(X_train, y_train))
     log_path = str(Path(log_dir) / f"{tool}_{seed}.log")
     refit_path = str(Path(log_dir) / f"{tool}_{seed}_refit.log")
+    for path in (log_path, refit_path):  # a rerun of the same tool and seed starts afresh
+        if os.path.exists(path):
+            os.remove(path)
     budget = hyperband_epochs_per_fold(MAX_EPOCHS)
     row = {"tool": tool, "seed": seed, "error": "", "startup_s": 0.0}
     if tool == "hyperband_async" and not has_asynchronous():
