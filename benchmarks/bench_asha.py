@@ -386,7 +386,7 @@ def run_one(tool, seed, X, y, log_dir):
     epochs, busy_seconds = read_epoch_log(log_path)
     if tool.startswith("hyperband"):  # skhpo's refit trains in the main process
         epochs -= refit_epochs
-    row.update(wall_time_s=wall, epochs=epochs, busy=busy_seconds / (wall * N_JOBS),
+    row.update(load_avg_1m=os.getloadavg()[0], wall_time_s=wall, epochs=epochs, busy=busy_seconds / (wall * N_JOBS),
                n_trials=n_trials, best_cv_score=best_cv, test_score=test,
                refit_epochs=refit_epochs, best_params=repr(params))
     return row
@@ -454,7 +454,8 @@ def main(argv=None):
         warnings.filterwarnings("ignore")
         X, y = load_data()
         fields = ["tool", "seed", "best_cv_score", "test_score", "epochs", "refit_epochs",
-                  "n_trials", "wall_time_s", "busy", "startup_s", "best_params", "error"]
+                  "n_trials", "wall_time_s", "busy", "startup_s", "load_avg_1m",
+                  "best_params", "error"]
         mode = "a" if args.append and csv_path.exists() else "w"
         with open(csv_path, mode, newline="") as fh, \
                 tempfile.TemporaryDirectory(prefix="bench_asha_") as log_dir:
@@ -475,9 +476,12 @@ def main(argv=None):
                           flush=True)
 
     df = pd.read_csv(csv_path)
-    load = os.getloadavg()
-    header = (f"Medians over seeds; {versions()}; machine: {os.cpu_count()} cores "
-              f"(load average at the end {load[0]:.1f} / {load[1]:.1f} / {load[2]:.1f}), "
+    load = ""
+    if "load_avg_1m" in df and df["load_avg_1m"].notna().any():
+        load = (f" (1-minute load average at the end of each run: median "
+                f"{df.load_avg_1m.median():.1f}, {df.load_avg_1m.min():.1f} to "
+                f"{df.load_avg_1m.max():.1f})")
+    header = (f"Medians over seeds; {versions()}; machine: {os.cpu_count()} cores{load}, "
               f"OMP/MKL/OpenBLAS threads = {os.environ.get('OMP_NUM_THREADS')}, "
               f"{N_JOBS} workers per tool.\n\n")
     md_path.write_text(header + summarize(df))
