@@ -311,18 +311,31 @@ def _import_in_worker():
 
 
 def start_joblib_workers():
-    """Start (or reuse) the loky workers and import torch and skorch there.
+    """Start (or reuse) the search's loky workers and import this module in each.
 
     The counterpart of ``ray.init``: both are timed as ``startup_s``, out of the wall
     time, so that a tool is not charged for starting its pool of worker processes.
+    loky replaces its reusable pool whenever it is asked for one with other settings,
+    so the warm-up goes through the executor the search itself uses when skhpo has one
+    (``skhpo._executor.LokyExecutor``), and through ``joblib.Parallel`` otherwise.
     """
-    from joblib import Parallel, delayed
-
+    try:
+        from skhpo._executor import LokyExecutor
+    except ImportError:
+        LokyExecutor = None
     start = time.perf_counter()
     workers = set()
     while len(workers) < N_JOBS:
-        workers.update(Parallel(n_jobs=N_JOBS)(delayed(_import_in_worker)()
-                                               for _ in range(2 * N_JOBS)))
+        if LokyExecutor is None:
+            from joblib import Parallel, delayed
+
+            workers.update(Parallel(n_jobs=N_JOBS)(delayed(_import_in_worker)()
+                                                   for _ in range(2 * N_JOBS)))
+        else:
+            executor = LokyExecutor(N_JOBS)
+            futures = [executor._submit(_import_in_worker, (), {}) for _ in range(2 * N_JOBS)]
+            workers.update(future.result() for future in futures)
+            executor.shutdown()
     return time.perf_counter() - start
 
 
