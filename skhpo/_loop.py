@@ -144,17 +144,17 @@ class SearchLoop:
         self._finished: list[Trial] = []
         self._suspects: deque[Task] = deque()
         self._pending: dict[int, Trial] = {}
+        self._stop = False  # a callback asked to stop: nothing new starts
         self._n_tasks = len(self.history.out)
         if self.asynchronous and self.checkpoint is not None:
             self.evaluator.keep_starts = True  # pending trials can be started again
-        stop = False
         try:
             resume, self._resume = getattr(self, "_resume", []), []
             if resume:
                 self._start_trials(resume, again=True)
             while True:
-                if not stop and not self._suspects:
-                    stop = self._dispatch_new()
+                if not self._stop and not self._suspects:
+                    self._stop = self._dispatch_new()
                 if self._suspects and not self._running:
                     self._submit(self._suspects.popleft(), alone=True)
                 if not self._running:
@@ -163,7 +163,7 @@ class SearchLoop:
                     self._receive(future)
                 if not self.asynchronous and not self._running and not self._suspects:
                     if self._finished:
-                        stop = self._tell(sorted(self._finished, key=lambda t: t.id)) or stop
+                        self._tell(sorted(self._finished, key=lambda t: t.id))
                         self._finished = []
         except KeyboardInterrupt as interrupt:
             raise KeyboardInterrupt(self._interrupted_message()) from interrupt
@@ -236,8 +236,9 @@ class SearchLoop:
             else:
                 self._finished.append(task.trial)
 
-    def _tell(self, trials: list[Trial]) -> bool:
-        """Add finished trials to the history, tell the strategy; True to stop."""
+    def _tell(self, trials: list[Trial]) -> None:
+        """Add finished trials to the history, tell the strategy, call the hooks
+        (which may stop the search: trials already running still finish)."""
         for trial in trials:
             del self._pending[trial.id]
             outs = self.evaluator.collect(trial, self._outputs.pop(trial.id), self.iteration)
@@ -246,11 +247,11 @@ class SearchLoop:
             self.history.add(trial, outs, self.iteration, trial_score(outs, self.metric))
         for trial, score in zip(trials, self.history.scores[-len(trials):]):
             self.strategy.tell(trial.id, score)
-        stop = bool(self.after_tell(self, trials))
+        if self.after_tell(self, trials):
+            self._stop = True
         self.iteration += 1
         if self.checkpoint is not None:
             save_checkpoint(self.checkpoint, self.state_dict())
-        return stop
 
     def _interrupted_message(self) -> str:
         done = len(self.history)
