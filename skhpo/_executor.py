@@ -29,21 +29,13 @@ loop decides what to do with them (see ``_loop.py``).
 from __future__ import annotations
 
 import concurrent.futures as cf
-import os
-import uuid
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from joblib import cpu_count
 from joblib.parallel import get_active_backend
 from sklearn import config_context, get_config
 
 __all__ = ["Executor", "WorkerLostError", "make_executor"]
-
-# environment variables that cap the thread pools of compiled libraries in a worker
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
-                "BLIS_NUM_THREADS", "VECLIB_MAXIMUM_THREADS", "NUMBA_NUM_THREADS",
-                "NUMEXPR_NUM_THREADS")
 
 
 class WorkerLostError(RuntimeError):
@@ -128,38 +120,41 @@ class ThreadExecutor(Executor):
 
 
 class LokyExecutor(Executor):
-    """joblib's loky executor, with the memory-mapping of large arrays that
-    ``Parallel`` uses and the same caps on the workers' thread pools."""
+    """The loky pool of ``joblib.Parallel`` itself, tasks submitted one by one.
+
+    A managed ``Parallel`` (its context manager) configures joblib's loky
+    backend exactly as a plain ``Parallel`` call would: the memory-mapping of
+    large arrays and the caps on the workers' thread pools. loky keeps one
+    reusable pool and replaces it when it is asked for with other settings, so
+    using the very same request keeps searches and the user's own ``Parallel``
+    calls on the same warm workers.
+    """
 
     name = "loky"
 
     def __init__(self, n_workers: int) -> None:
         super().__init__(n_workers)
-        self._pool = self._make_pool()
+        self._open()
 
-    def _make_pool(self):
-        from joblib.executor import get_memmapping_executor
+    def _open(self) -> None:
+        from sklearn.utils.parallel import Parallel
 
-        n_threads = max(cpu_count() // self.n_workers, 1)
-        env = {var: os.environ.get(var, str(n_threads)) for var in _THREAD_VARS}
-        self._context_id = uuid.uuid4().hex
-        return get_memmapping_executor(self.n_workers, timeout=300, env=env,
-                                       context_id=self._context_id)
-
-    def shutdown(self) -> None:
-        # the workers stay for the next search (a reusable executor); the arrays
-        # memory-mapped for this one are removed, as joblib's backend does
-        manager = getattr(self._pool, "_temp_folder_manager", None)
-        if manager is not None:
-            manager._clean_temporary_resources(context_id=self._context_id, force=False)
+        self._parallel = Parallel(n_jobs=self.n_workers)
+        self._parallel.__enter__()
+        self._pool = self._parallel._backend._workers
 
     def _submit(self, fn, args, kwargs) -> cf.Future:
-        inner = self._pool.submit(fn, *args, **kwargs)
-        return _translate_lost_workers(inner)
+        return _translate_lost_workers(self._pool.submit(fn, *args, **kwargs))
 
     def restart(self) -> None:
-        # a broken reusable executor is replaced by the next request for one
-        self._pool = self._make_pool()
+        # the broken pool is replaced by the next request for one
+        self.shutdown()
+        self._open()
+
+    def shutdown(self) -> None:
+        # the workers stay for the next search; the arrays memory-mapped for this
+        # one are removed
+        self._parallel.__exit__(None, None, None)
 
 
 class DaskExecutor(Executor):
@@ -290,7 +285,7 @@ def make_executor(n_jobs: int | None, pre_dispatch="2*n_jobs") -> Executor:
         return SequentialExecutor()
     if kind == "ThreadingBackend":
         return ThreadExecutor(n_workers)
-    if kind in ("LokyBackend", "MultiprocessingBackend"):
+    if kind == "LokyBackend":
         return LokyExecutor(n_workers)
     if kind == "DaskDistributedBackend":
         return DaskExecutor(backend.client, n_workers)
