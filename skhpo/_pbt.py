@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import math
+from collections import deque
+from dataclasses import dataclass, field
 from numbers import Integral, Real as RealNumber
 
 import numpy as np
@@ -17,11 +19,11 @@ from ._incremental import (
     train_partial_fit,
 )
 from ._sklearn_compat import Interval
-from ._strategy import BatchStrategy, Trial
+from ._strategy import BatchStrategy, Strategy, Trial
 from .integration._skorch import is_skorch_net, warn_about_search_pitfalls
 from .space import Categorical, Constant, Dimension, Integer, Real, ScipyDimension
 
-__all__ = ["PBTSearchCV", "PBTStrategy", "explore"]
+__all__ = ["AsyncPBTStrategy", "PBTSearchCV", "PBTStrategy", "explore", "truncation_quantiles"]
 
 # skorch re-initializes the module (and optimizer) when these change
 _REINITIALIZING_PREFIXES = ("module__", "criterion__")
@@ -159,6 +161,183 @@ class PBTStrategy(BatchStrategy):
             self.scores_[member] = score
             self._last_trial[member] = trial.id
         self.round += 1
+
+
+def truncation_quantiles(scores: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the top and of the bottom ``fraction`` of ``scores``.
+
+    Each quantile holds ``max(1, int(fraction * n))`` of the ``n >= 2`` scores
+    (at most ``n // 2``, so the two never overlap); NaN ranks last and ties keep
+    their order (deterministic).
+    """
+    n = len(scores)
+    size = min(max(1, int(fraction * n)), n // 2)
+    order = np.argsort(-np.nan_to_num(np.asarray(scores, dtype=float), nan=-np.inf),
+                       kind="stable")
+    return order[:size], order[n - size:]
+
+
+@dataclass
+class _Member:
+    """One member of an asynchronous population.
+
+    ``params`` and ``schedule`` are those of its latest asked trial (running, or
+    told when it is idle); ``told_*`` those of its latest told trial, whose models
+    a bottom member may copy: they stay in the evaluator until the member's next
+    trial is told.
+    """
+
+    params: dict
+    schedule: list
+    running: Trial | None = None
+    last_trial: int = -1  # id of the latest told trial; -1 before the first
+    progress: int = 0  # units the latest told trial's models reached
+    score: float = np.nan
+    told_params: dict = field(default_factory=dict)
+    told_schedule: list = field(default_factory=list)
+
+
+class AsyncPBTStrategy(Strategy):
+    """Asynchronous population-based training: no global round.
+
+    Each member has at most one trial running, of ``perturbation_interval``
+    units. When a member is ready to continue (its trial was told and a worker
+    asks), it is ranked against the current population, the latest told score of
+    every member still training (Jaderberg et al. 2017; Ray Tune's
+    ``PopulationBasedTraining``). In the bottom ``quantile_fraction`` it copies
+    the latest told models of a member of the top quantile (exploit; the donor
+    keeps its models and continues) and perturbs that member's parameters
+    (explore); otherwise it continues its own models. A donor is never less
+    trained than the member that copies it, so an exploit may move a member
+    forward (it takes the donor's progress) but never repeats training: each
+    member trains at most ``ceil(max_resources / perturbation_interval)``
+    trials, exactly that many when no exploit moves it forward, and every member
+    ends at ``max_resources``.
+
+    Parameters are those of :class:`PBTStrategy`; ``release(trial_ids)`` is called
+    with a member's previous trial once its next one is told (no one can copy its
+    models any more), so the evaluator must keep parents until released
+    (``IncrementalEvaluator(copy_parents=True)``).
+
+    Attributes
+    ----------
+    schedules_ : list of list of (int, dict)
+        For each member, the schedule of its latest trial: ``(step, params)``, the
+        step (units of training of the member's models) at which each parameter
+        set took effect, including the history inherited at each exploit.
+    scores_ : ndarray of shape (population_size,)
+        Latest told score of each member (NaN before its first).
+    """
+
+    def __init__(self, space, rng, *, population_size, max_resources, perturbation_interval,
+                 mutable_params, quantile_fraction, resample_probability,
+                 perturbation_factors, release=None):
+        super().__init__(space, rng)
+        self.population_size = population_size
+        self.max_resources = max_resources
+        self.interval = perturbation_interval
+        self.mutable = list(mutable_params)
+        self.quantile_fraction = quantile_fraction
+        self.resample_probability = resample_probability
+        self.factors = tuple(perturbation_factors)
+        self.release = release
+        self._members: list[_Member] = []
+        self._ready: deque[int] = deque()  # members waiting for a worker, oldest first
+        self._running: dict[int, int] = {}  # trial id -> member
+
+    @property
+    def max_trials(self) -> int:
+        return self.population_size * math.ceil(self.max_resources / self.interval)
+
+    @property
+    def schedules_(self) -> list[list[tuple[int, dict]]]:
+        return [member.schedule for member in self._members]
+
+    @property
+    def scores_(self) -> np.ndarray:
+        scores = [member.score for member in self._members]
+        return np.array(scores or [np.nan] * self.population_size, dtype=float)
+
+    def ask(self, n: int | None = None) -> list[Trial]:
+        trials = super().ask(n)
+        for trial in trials:
+            self._members[trial.info["member"]].running = trial
+            self._running[trial.id] = trial.info["member"]
+        return trials
+
+    def _ask(self, n: int | None) -> list[Trial]:
+        if not self._members:
+            initial = self.space.sample(self.population_size, self.rng)
+            self._members = [_Member(dict(p), [(0, dict(p))]) for p in initial]
+            self._ready.extend(range(self.population_size))
+        trials = []
+        while self._ready and (n is None or len(trials) < n):
+            trials.append(self._continue(self._ready.popleft()))
+        return trials
+
+    def _continue(self, index: int) -> Trial:
+        """The next trial of member ``index``: exploit and explore, or go on."""
+        member = self._members[index]
+        donor = self._donor_for(index) if member.last_trial >= 0 else None
+        if donor is None:
+            source, parent_member = member, -1
+            if member.last_trial >= 0:  # the told trial's (a resumed search lost the asked one)
+                member.params, member.schedule = dict(member.told_params), list(
+                    member.told_schedule)
+        else:
+            source, parent_member = self._members[donor], donor
+            sub = self.space.subspaces[self.space.find_subspace(source.told_params)]
+            member.params = explore(source.told_params, sub, self.mutable, self.rng,
+                                    resample_probability=self.resample_probability,
+                                    perturbation_factors=self.factors)
+            # the donor's entries are shared, not deep-copied (see PBTStrategy)
+            member.schedule = list(source.told_schedule) + [(source.progress,
+                                                             dict(member.params))]
+        start = source.progress
+        target = min(start + self.interval, self.max_resources)
+        return Trial(dict(member.params), resource=target,
+                     parent=None if source.last_trial < 0 else source.last_trial,
+                     info={"round": start // self.interval, "member": index,
+                           "parent": parent_member, "n_resources": target})
+
+    def _donor_for(self, index: int) -> int | None:
+        """A top member whose models ``index`` copies, or None if it is not at the bottom."""
+        ranked = [k for k, m in enumerate(self._members)
+                  if m.last_trial >= 0 and m.progress < self.max_resources]
+        if len(ranked) < 2:
+            return None
+        top, bottom = truncation_quantiles([self._members[k].score for k in ranked],
+                                           self.quantile_fraction)
+        if index not in {ranked[k] for k in bottom}:
+            return None
+        # a less trained donor would make the member repeat training it has done
+        progress = self._members[index].progress
+        donors = [ranked[k] for k in top if self._members[ranked[k]].progress >= progress]
+        if not donors:
+            return None
+        return donors[self.rng.randint(len(donors))]
+
+    def tell(self, trial_id: int, score: float) -> None:
+        index = self._running.pop(trial_id)
+        member = self._members[index]
+        trial, member.running = member.running, None
+        previous = member.last_trial
+        member.last_trial, member.progress, member.score = trial_id, trial.resource, float(score)
+        member.told_params, member.told_schedule = dict(trial.params), list(member.schedule)
+        if previous >= 0 and self.release is not None:
+            self.release([previous])
+        if member.progress < self.max_resources:
+            self._ready.append(index)
+
+    def __setstate__(self, state: dict) -> None:
+        # a resumed search lost the trials that were running when it was saved:
+        # those members are ready again, from their latest told trial
+        self.__dict__.update(state)
+        for index in sorted(self._running.values(), reverse=True):
+            member = self._members[index]
+            member.running = None
+            self._ready.appendleft(index)
+        self._running = {}
 
 
 class PBTSearchCV(BaseSearchCV):
@@ -376,11 +555,15 @@ multimetric_
         return list(self.mutable_params)
 
     def _make_evaluator(self, context):
-        self._evaluator = IncrementalEvaluator(context, final_resource=self.max_resources)
+        # asynchronous: a donor keeps its models (it continues while others copy
+        # them) until the strategy releases them
+        self._evaluator = IncrementalEvaluator(context, final_resource=self.max_resources,
+                                               copy_parents=self.asynchronous)
         return self._evaluator
 
     def _make_strategy(self, space, rng):
-        self._strategy = PBTStrategy(
+        strategy_class = AsyncPBTStrategy if self.asynchronous else PBTStrategy
+        self._strategy = strategy_class(
             space,
             rng,
             population_size=self.population_size,
