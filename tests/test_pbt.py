@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import pickle
 
 import numpy as np
 import pytest
@@ -16,7 +17,7 @@ from sklearn.svm import SVC
 from skhpo import Categorical, Integer, PBTSearchCV, Real, Space
 from skhpo._evaluate import EvaluationContext
 from skhpo._incremental import IncrementalEvaluator
-from skhpo._pbt import PBTStrategy, explore
+from skhpo._pbt import AsyncPBTStrategy, PBTStrategy, explore
 from skhpo._strategy import Trial
 from skhpo.testing import SearchCVContract
 from conftest import tell_scores
@@ -317,3 +318,180 @@ def test_skorch_nets_with_a_local_module_class_can_be_exploited():
         assert child.optimizer_.param_groups[0]["lr"] == 0.02
         assert child.optimizer_.state_dict()["state"], "momentum buffers copied"
         assert len(child.history) == 1
+
+
+# -- asynchronous PBT ---------------------------------------------------------------
+
+
+def _async_strategy(population_size=8, max_resources=8, interval=2, released=None, seed=0):
+    return AsyncPBTStrategy(
+        Space(LR_SPACE), np.random.RandomState(seed), population_size=population_size,
+        max_resources=max_resources, perturbation_interval=interval, mutable_params=["lr"],
+        quantile_fraction=0.25, resample_probability=0.0, perturbation_factors=(0.8, 1.2),
+        release=None if released is None else released.extend)
+
+
+def _objective(trial):
+    """A plain score: best near lr=0.01, better with more training."""
+    return -np.log10(trial.params["lr"] / 0.01) ** 2 + 0.1 * trial.resource
+
+
+def _run_async(strategy, n_workers, order_rng):
+    """Ask for free workers, tell one running trial at a time (random order); all trials."""
+    running, trials = [], []
+    while True:
+        asked = strategy.ask(n_workers - len(running))
+        assert all(t.info["member"] not in {r.info["member"] for r in running} for t in asked)
+        running += asked
+        trials += asked
+        if not running:
+            return trials
+        finished = running.pop(order_rng.randint(len(running)))
+        strategy.tell(finished.id, _objective(finished))
+
+
+def test_pbt_async_members_continue_independently():
+    strategy = _async_strategy(population_size=4)
+    first = strategy.ask(3)
+    assert [t.info["member"] for t in first] == [0, 1, 2]
+    assert all(t.parent is None and t.resource == 2 for t in first)
+    assert [t.info["member"] for t in strategy.ask(5)] == [3]  # one trial per member
+    assert strategy.ask(5) == []  # every member is running
+    strategy.tell(first[1].id, 0.5)
+    again = strategy.ask(5)
+    # member 1 goes on at once while the others still train their first interval
+    assert [t.info["member"] for t in again] == [1]
+    assert again[0].parent == first[1].id and again[0].resource == 4
+    assert again[0].info["round"] == 1 and again[0].params == first[1].params
+
+
+def test_pbt_async_bottom_member_exploits_the_donors_latest_told_trial():
+    released = []
+    strategy = _async_strategy(population_size=4, released=released)
+    first = strategy.ask(4)
+    strategy.tell(first[1].id, 0.9)
+    donor_running = strategy.ask(1)[0]  # member 1 alone has a score: it continues
+    assert donor_running.info["parent"] == -1 and donor_running.parent == first[1].id
+    for member, score in [(0, 0.1), (2, 0.5), (3, 0.4)]:
+        strategy.tell(first[member].id, score)
+    exploit = strategy.ask(1)[0]
+    assert exploit.info["member"] == 0 and exploit.info["parent"] == 1
+    # the donor's latest *told* models, not those of its running trial
+    assert exploit.parent == first[1].id and exploit.resource == 4
+    ratio = exploit.params["lr"] / first[1].params["lr"]
+    assert ratio == pytest.approx(0.8) or ratio == pytest.approx(1.2)
+    assert strategy.schedules_[0] == [(0, first[1].params), (2, exploit.params)]
+    assert released == []  # the donor's told models stay until its next trial is told
+    strategy.tell(donor_running.id, 0.95)
+    assert released == [first[1].id]
+    # member 2 is not in the bottom (member 0's 0.1 is): it continues its own models
+    middle = strategy.ask(1)[0]
+    assert middle.info["member"] == 2 and middle.parent == first[2].id
+    assert middle.info["parent"] == -1 and middle.params == first[2].params
+
+
+def test_pbt_async_never_copies_a_less_trained_member():
+    strategy = _async_strategy(population_size=2)
+    first = strategy.ask(2)
+    strategy.tell(first[0].id, 0.0)
+    ahead = strategy.ask(1)[0]
+    strategy.tell(ahead.id, -1.0)  # member 0: step 4, worse than member 1 will be
+    strategy.tell(first[1].id, 1.0)  # member 1: step 2
+    following = strategy.ask(2)
+    by_member = {t.info["member"]: t for t in following}
+    # member 0 is at the bottom, but the top member is behind it: it goes on
+    assert by_member[0].info["parent"] == -1 and by_member[0].parent == ahead.id
+    assert by_member[0].resource == 6
+
+
+@pytest.mark.parametrize("n_workers, seed", [(3, 0), (5, 1), (8, 2), (1, 3)])
+def test_pbt_async_lineage_budget_and_releases(n_workers, seed):
+    released = []
+    strategy = _async_strategy(population_size=8, max_resources=7, interval=2,
+                               released=released, seed=seed)
+    trials = _run_async(strategy, n_workers, np.random.RandomState(seed))
+    by_id = {t.id: t for t in trials}
+    assert sorted(by_id) == list(range(len(trials)))
+    assert len(trials) <= strategy.max_trials == 8 * 4
+    exploits = 0
+    for trial in trials:
+        member = trial.info["member"]
+        if trial.parent is None:
+            assert trial.resource == 2 and trial.info["round"] == 0
+            continue
+        parent = by_id[trial.parent]
+        assert parent.id < trial.id
+        assert trial.resource == min(parent.resource + 2, 7)
+        assert trial.info["round"] == parent.resource // 2
+        if trial.info["parent"] == -1:
+            assert parent.info["member"] == member and trial.params == parent.params
+        else:
+            exploits += 1
+            assert parent.info["member"] == trial.info["parent"] != member
+    assert exploits > 0
+    # every member ends trained to max_resources, with the schedule of that trial
+    finals = {}
+    for trial in trials:
+        finals[trial.info["member"]] = trial
+    assert sorted(finals) == list(range(8))
+    assert all(t.resource == 7 for t in finals.values())
+    for member, final in finals.items():
+        assert strategy.schedules_[member][-1][1] == final.params
+    # each told trial is released once, when its member's next trial is told
+    assert sorted(released) == sorted(t.id for t in trials if t not in finals.values())
+
+
+def test_pbt_async_lockstep_budget_is_the_synchronous_one():
+    strategy = _async_strategy(population_size=8, max_resources=7, interval=2)
+    trials = []
+    while batch := strategy.ask(8):
+        trials += batch
+        tell_scores(strategy, batch, [_objective(t) for t in batch])
+    assert len(trials) == 8 * 4 == strategy.max_trials
+    assert [t.info["round"] for t in trials] == [r for r in range(4) for _ in range(8)]
+    assert sum(t.info["parent"] != -1 for t in trials) == 3 * 2  # 2 bottom members a round
+
+
+def test_pbt_async_bottom_members_exploit_the_top_quantile():
+    strategy = _async_strategy(population_size=8, max_resources=9, interval=1, seed=4)
+    latest = {}  # member -> (score, resource) of its latest told trial
+    running = []
+    order_rng = np.random.RandomState(4)
+    n_checked = 0
+    while True:
+        for trial in strategy.ask(3 - len(running)):
+            member = trial.info["member"]
+            if member in latest:
+                ranked = [m for m, (_, res) in latest.items() if res < 9]
+                scores = [latest[m][0] for m in ranked]
+                order = np.argsort(-np.asarray(scores), kind="stable")
+                size = max(1, int(0.25 * len(ranked)))
+                bottom = {ranked[k] for k in order[len(ranked) - size:]}
+                top = {ranked[k] for k in order[:size]}
+                eligible = {m for m in top if latest[m][1] >= latest[member][1]}
+                if member in bottom and eligible:
+                    assert trial.info["parent"] in eligible
+                    n_checked += 1
+                else:
+                    assert trial.info["parent"] == -1
+            running.append(trial)
+        if not running:
+            break
+        finished = running.pop(order_rng.randint(len(running)))
+        score = _objective(finished) + order_rng.normal(scale=0.3)
+        latest[finished.info["member"]] = (score, finished.resource)
+        strategy.tell(finished.id, score)
+    assert n_checked >= 5
+
+
+def test_pbt_async_resumed_strategy_asks_again_what_was_running():
+    strategy = _async_strategy(population_size=3)
+    first = strategy.ask(3)
+    strategy.tell(first[0].id, 1.0)
+    running = strategy.ask(1)[0]
+    resumed = pickle.loads(pickle.dumps(strategy))  # saved with 3 trials in flight
+    again = resumed.ask(3)
+    assert sorted(t.info["member"] for t in again) == [0, 1, 2]
+    by_member = {t.info["member"]: t for t in again}
+    assert by_member[0].parent == first[0].id and by_member[0].resource == running.resource
+    assert by_member[1].parent is None and by_member[1].params == first[1].params
