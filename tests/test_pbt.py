@@ -55,12 +55,14 @@ X_DUMMY = np.zeros((8, 1))
 LR_SPACE = {"lr": Real(1e-3, 1.0, prior="log-uniform")}
 
 
-def test_pbt_beats_the_best_fixed_learning_rate():
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_pbt_beats_the_best_fixed_learning_rate(asynchronous):
     steps = 20
     fixed = max(_train(ScheduleOracle(lr), steps).score(None)
                 for lr in np.geomspace(1e-3, 1.0, 200))
     search = PBTSearchCV(ScheduleOracle(), LR_SPACE, population_size=8, max_resources=steps,
-                         perturbation_interval=2, cv=2, random_state=0).fit(X_DUMMY)
+                         perturbation_interval=2, cv=2, random_state=0,
+                         asynchronous=asynchronous).fit(X_DUMMY)
     assert search.best_score_ > fixed
     lrs = [params["lr"] for _, params in search.best_schedule_]
     assert lrs[-1] < lrs[0]  # the schedule decays
@@ -495,3 +497,74 @@ def test_pbt_async_resumed_strategy_asks_again_what_was_running():
     by_member = {t.info["member"]: t for t in again}
     assert by_member[0].parent == first[0].id and by_member[0].resource == running.resource
     assert by_member[1].parent is None and by_member[1].params == first[1].params
+
+
+class CountingSGD(SGDClassifier):
+    """Counts its ``partial_fit`` passes and records the ``alpha`` of each."""
+
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        self.alphas_ = [*getattr(self, "alphas_", []), self.alpha]
+        return super().partial_fit(X, y, classes=classes, sample_weight=sample_weight)
+
+
+def _passes(estimator, X, y):
+    return len(estimator.alphas_)
+
+
+def _lineage_params_follow_schedules(search):
+    """Walk each member's lineage back from its final row (parent ids): the params
+    of every row are those its member's schedule had in force when it started."""
+    results = search.cv_results_
+    row_of = {t: r for r, t in enumerate(results["trial_id"])}
+    final_rows = np.flatnonzero(results["n_resources"] == search.max_resources)
+    assert sorted(results["member"][final_rows]) == list(range(search.population_size))
+    for row in final_rows:
+        schedule = search.schedules_[results["member"][row]]
+        while True:
+            parent = results["parent_id"][row]
+            start = 0 if parent == -1 else results["n_resources"][row_of[parent]]
+            assert results["params"][row] == [p for s, p in schedule if s <= start][-1]
+            if parent == -1:
+                break
+            row = row_of[parent]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_pbt_lineage_params_follow_the_schedules(asynchronous):
+    search = PBTSearchCV(ScheduleOracle(), LR_SPACE, population_size=6, max_resources=8,
+                         perturbation_interval=2, cv=2, random_state=1,
+                         asynchronous=asynchronous).fit(X_DUMMY)
+    _lineage_params_follow_schedules(search)
+    assert (search.cv_results_["parent"] >= 0).any()
+
+
+def test_pbt_async_end_to_end_models_continue_and_refit_replays_the_schedule():
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=600, n_features=2000, n_informative=60,
+                               n_classes=20, n_clusters_per_class=1, random_state=0)
+    interval, max_resources = 2, 6
+    search = PBTSearchCV(
+        CountingSGD(loss="log_loss", random_state=0),
+        {"alpha": Real(1e-6, 1e-1, prior="log-uniform")},
+        population_size=6, max_resources=max_resources, perturbation_interval=interval,
+        scoring={"accuracy": "accuracy", "passes": _passes}, refit="accuracy",
+        cv=3, n_jobs=2, random_state=0, asynchronous=True,
+    ).fit(X, y)
+    results = search.cv_results_
+    assert np.isfinite(results["mean_test_accuracy"]).all()
+    assert results["mean_test_accuracy"].max() > 0.1  # 20 classes: chance is 0.05
+    # every fold's model was trained exactly as far as its row says: continued
+    # models (and exploited copies) carry the passes of their parents
+    for k in range(3):
+        np.testing.assert_array_equal(results[f"split{k}_test_passes"], results["n_resources"])
+    assert (results["n_resources"] > interval).any()
+    assert len(results["params"]) <= 6 * 3
+    _lineage_params_follow_schedules(search)
+    # the refit replays the best member's schedule, pass by pass
+    expected = []
+    steps = [s for s, _ in search.best_schedule_] + [max_resources]
+    for (start, params), end in zip(search.best_schedule_, steps[1:]):
+        expected += [params["alpha"]] * (end - start)
+    assert search.best_estimator_.alphas_ == expected
+    assert search.best_params_ == search.best_schedule_[-1][1]
