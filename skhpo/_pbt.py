@@ -375,18 +375,29 @@ class PBTSearchCV(BaseSearchCV):
     perturbation_factors : tuple of float, default=(0.8, 1.2)
         Factors an explored number is multiplied by.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, random_state, \
-error_score, return_train_score, callbacks, max_time, checkpoint, \
-asynchronous
+error_score, return_train_score, callbacks, max_time, checkpoint
         As in :class:`~skhpo.BayesSearchCV`.
+    asynchronous : bool, default=False
+        If False, rounds are synchronous: every member trains its interval, then
+        the whole population is ranked, and results are the same for every
+        ``n_jobs``. If True, there is no global round: a member is ranked against
+        the current population as soon as its interval ends and continues at once,
+        so no worker waits for the slowest member (see Notes).
 
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
-        One row per member per round, with extra columns ``round``,
-        ``n_resources`` (steps trained so far), ``member`` and ``parent`` (the
-        member whose state was copied at that round, or -1).
+        One row per trial (one interval of one member), in the order trials
+        finished, with extra columns ``member``, ``n_resources`` (steps the row's
+        models were trained, inherited steps included), ``round`` (the interval
+        index of the row: ``n_resources`` is
+        ``min((round + 1) * perturbation_interval, max_resources)``), ``parent``
+        (the member whose models were copied at the start of the row, or -1)
+        and ``trial_id`` / ``parent_id`` (the trial whose models the row
+        continued: the member's own previous one, or the donor's latest). With
+        ``asynchronous=False`` there are ``population_size`` rows per round.
     best_params_ : dict
-        Final hyperparameters of the best member after the last round.
+        Final hyperparameters of the best member at ``max_resources``.
     best_index_, best_score_, best_estimator_, scorer_, n_splits_, refit_time_, \
 multimetric_
         As in GridSearchCV; ``best_*`` are chosen among the last round's rows.
@@ -394,7 +405,9 @@ multimetric_
         The best member's schedule: the step at which each parameter set took
         effect, inherited history included.
     schedules_ : list of list of (int, dict)
-        The schedule of every member.
+        The schedule of every member's last trial: ``(step, params)`` pairs, the
+        step counting the training of that member's models (a copied donor's
+        steps included).
     mutable_params_ : list of str
         The parameters that were allowed to change.
     resources_used_ : int
@@ -413,13 +426,31 @@ multimetric_
 
     Notes
     -----
-    The rounds are synchronous: every member trains ``perturbation_interval``
-    steps, then the population is ranked. A member in the bottom quantile picks a
-    donor uniformly from the top quantile; its models become deep copies of the
-    donor's (for skorch nets, module and optimizer state), then explored
+    By default the rounds are synchronous: every member trains
+    ``perturbation_interval`` steps, then the population is ranked. A member in
+    the bottom quantile picks a donor uniformly from the top quantile; its models
+    become deep copies of the donor's (for skorch nets, module and optimizer
+    state), then explored
     parameters are set on the live models with ``set_params``. For skorch use
     ``lr`` or ``optimizer__*`` as mutable parameters: they update the live
     optimizer in place.
+
+    With ``asynchronous=True`` (asynchronous PBT [1]_, as Ray Tune's
+    ``PopulationBasedTraining`` runs it) each member has at most one interval
+    running, and a new one starts whenever a worker frees. When a member's
+    interval ends it is ranked against the latest scores of the members still
+    training; in the bottom ``quantile_fraction`` it copies the latest models of
+    a member of the top quantile picked uniformly (the donor keeps its own and
+    goes on) and perturbs that member's parameters. Its models, and its
+    ``round``, then continue from the donor's step, which is never behind its
+    own: an exploit may move a member ahead but never makes it retrain steps it
+    has done. Every member ends at ``max_resources``, after at most
+    ``ceil(max_resources / perturbation_interval)`` intervals (fewer when an
+    exploit moved it ahead), so ``population_size`` times that is an upper
+    bound on the number of trials. A member's latest models stay in memory until
+    its next interval ends, as others may copy them meanwhile. Scores of members
+    trained for different numbers of steps are compared as they are (a member
+    behind usually ranks lower and catches up by copying one ahead).
 
     With ``refit=True`` the best member's schedule is replayed on the whole
     training data: a fresh model is trained with ``partial_fit``, switching
