@@ -329,16 +329,6 @@ class AsyncPBTStrategy(Strategy):
         if member.progress < self.max_resources:
             self._ready.append(index)
 
-    def __setstate__(self, state: dict) -> None:
-        # a resumed search lost the trials that were running when it was saved:
-        # those members are ready again, from their latest told trial
-        self.__dict__.update(state)
-        for index in sorted(self._running.values(), reverse=True):
-            member = self._members[index]
-            member.running = None
-            self._ready.appendleft(index)
-        self._running = {}
-
 
 class PBTSearchCV(BaseSearchCV):
     """Population-based training with cross-validation.

@@ -19,8 +19,9 @@ from skhpo._evaluate import EvaluationContext
 from skhpo._incremental import IncrementalEvaluator
 from skhpo._pbt import AsyncPBTStrategy, PBTStrategy, explore
 from skhpo._strategy import Trial
+from skhpo.callbacks import SearchCallback
 from skhpo.testing import SearchCVContract
-from conftest import tell_scores
+from conftest import ALPHA_SPACE, tell_scores
 
 
 class TestPBTContract(SearchCVContract):
@@ -486,18 +487,27 @@ def test_pbt_async_bottom_members_exploit_the_top_quantile():
     assert n_checked >= 5
 
 
-def test_pbt_async_resumed_strategy_asks_again_what_was_running():
-    strategy = _async_strategy(population_size=3)
-    first = strategy.ask(3)
-    strategy.tell(first[0].id, 1.0)
-    running = strategy.ask(1)[0]
-    resumed = pickle.loads(pickle.dumps(strategy))  # saved with 3 trials in flight
-    again = resumed.ask(3)
-    assert sorted(t.info["member"] for t in again) == [0, 1, 2]
-    by_member = {t.info["member"]: t for t in again}
-    assert by_member[0].parent == first[0].id and by_member[0].resource == running.resource
-    assert by_member[1].parent is None and by_member[1].params == first[1].params
+def test_pbt_async_strategy_saved_with_trials_in_flight_goes_on_as_if_never_saved():
+    def run(save_after):
+        released = []
+        strategy = _async_strategy(population_size=6, max_resources=7, interval=2, seed=5,
+                                   released=released)
+        order_rng, running, trials = np.random.RandomState(5), [], []
+        while True:
+            if len(trials) == save_after:  # a checkpoint: trials in flight are told later
+                saved = pickle.loads(pickle.dumps(strategy))
+                saved.rebind(strategy)  # as the loop does: release() is not saved
+                strategy = saved
+            asked = strategy.ask(3 - len(running))
+            running += asked
+            trials += asked
+            if not running:
+                return [(t.id, t.params, t.parent, t.resource, dict(t.info)) for t in trials
+                        ], released, strategy.schedules_
+            finished = running.pop(order_rng.randint(len(running)))
+            strategy.tell(finished.id, _objective(finished))
 
+    assert run(save_after=10) == run(save_after=-1)
 
 class CountingSGD(SGDClassifier):
     """Counts its ``partial_fit`` passes and records the ``alpha`` of each."""
@@ -568,3 +578,35 @@ def test_pbt_async_end_to_end_models_continue_and_refit_replays_the_schedule():
         expected += [params["alpha"]] * (end - start)
     assert search.best_estimator_.alphas_ == expected
     assert search.best_params_ == search.best_schedule_[-1][1]
+
+
+class _InterruptAfter(SearchCallback):
+    """A Ctrl-C after ``n`` told trials."""
+
+    def __init__(self, n):
+        self.n = n
+
+    def on_iteration_end(self, search, *, results, **kwargs):
+        if len(results["params"]) >= self.n:
+            raise KeyboardInterrupt
+
+
+def test_pbt_async_interrupted_search_resumes_its_running_trials(tmp_path):
+    X, y = load_digits(return_X_y=True)
+
+    def make(**kwargs):
+        return PBTSearchCV(
+            CountingSGD(loss="log_loss", random_state=0), ALPHA_SPACE, population_size=6,
+            max_resources=6, perturbation_interval=2, cv=3, n_jobs=2, random_state=0,
+            scoring={"accuracy": "accuracy", "passes": _passes}, refit="accuracy",
+            asynchronous=True, checkpoint=str(tmp_path / "pbt.ckpt"), **kwargs)
+
+    with pytest.raises(KeyboardInterrupt, match="saved in the checkpoint"):
+        make(callbacks=_InterruptAfter(7)).fit(X[:600] / 16, y[:600])
+    resumed = make().fit(X[:600] / 16, y[:600])
+    results = resumed.cv_results_
+    assert resumed.n_resumed_trials_ == 6  # the 7th was interrupted before it was saved
+    np.testing.assert_array_equal(np.sort(results["trial_id"]), np.arange(len(results["params"])))
+    # trials running at the interrupt restarted from their parents' saved models
+    np.testing.assert_array_equal(results["mean_test_passes"], results["n_resources"])
+    _lineage_params_follow_schedules(resumed)
