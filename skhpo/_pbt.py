@@ -163,8 +163,8 @@ class PBTStrategy(BatchStrategy):
         self.round += 1
 
 
-def truncation_quantiles(scores: np.ndarray, fraction: float) -> tuple[np.ndarray, np.ndarray]:
-    """Positions of the top and of the bottom ``fraction`` of ``scores``.
+def truncation_quantiles(scores, fraction: float) -> tuple[np.ndarray, np.ndarray]:
+    """Positions of the top and of the bottom ``fraction`` of ``scores`` (1-D).
 
     Each quantile holds ``max(1, int(fraction * n))`` of the ``n >= 2`` scores
     (at most ``n // 2``, so the two never overlap); NaN ranks last and ties keep
@@ -279,11 +279,8 @@ class AsyncPBTStrategy(Strategy):
         """The next trial of member ``index``: exploit and explore, or go on."""
         member = self._members[index]
         donor = self._donor_for(index) if member.last_trial >= 0 else None
-        if donor is None:
+        if donor is None:  # its own models and params go on
             source, parent_member = member, -1
-            if member.last_trial >= 0:  # the told trial's (a resumed search lost the asked one)
-                member.params, member.schedule = dict(member.told_params), list(
-                    member.told_schedule)
         else:
             source, parent_member = self._members[donor], donor
             sub = self.space.subspaces[self.space.find_subspace(source.told_params)]
