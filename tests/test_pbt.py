@@ -37,9 +37,6 @@ class TestAsyncPBTContract(SearchCVContract):
         pytest.skip("asynchronous results depend on the order trials finish in, "
                     "hence on n_jobs (asynchronous=False is the n_jobs-invariant mode)")
 
-    @pytest.mark.xfail(strict=True, reason=(
-        "the asynchronous SearchLoop drops the stop that _tell returns (in _receive), "
-        "so a callback cannot stop an asynchronous search"))
     def test_callback_can_stop(self):
         X, y = load_digits(return_X_y=True)
         search = self.make_search(callbacks=lambda results: True).fit(X[:150], y[:150])
