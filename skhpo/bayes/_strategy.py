@@ -1,9 +1,11 @@
 """Ask/tell Bayesian optimization: Sobol initial design, then GP + acquisition.
 
-Each ``ask`` proposes a batch of ``n_points``. Within a batch, proposals are
-diversified with the kriging believer: after choosing a point, the GP (kernel
-fixed) is conditioned on its own posterior mean there, which removes that point's
-uncertainty so the next argmax lands elsewhere.
+:class:`BayesStrategy` proposes a batch of ``n_points`` per ``ask``. Within a
+batch, proposals are diversified with the kriging believer: after choosing a
+point, the GP (kernel fixed) is conditioned on its own posterior mean there,
+which removes that point's uncertainty so the next argmax lands elsewhere.
+:class:`AsyncBayesStrategy` proposes one point per free worker, with the points
+still being evaluated put in the model the same way.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITIONS
 from ._gp import GaussianProcess, standardize, warp_scores
 
-__all__ = ["BayesStrategy"]
+__all__ = ["AsyncBayesStrategy", "BayesStrategy"]
 
 N_CANDIDATES = 1024  # quasi-random candidates scored per proposal
 N_POLISH = 3  # best candidates refined by L-BFGS-B on their continuous columns
@@ -139,35 +141,50 @@ class BayesStrategy(BatchStrategy):
         y[~finite] = y[finite].min() if finite.any() else 0.0
         return self.X_, y
 
-    def _propose(self, n: int) -> np.ndarray:
+    def _propose(self, n: int, pending: np.ndarray | None = None) -> np.ndarray:
+        """Up to ``n`` new points, shape ``(<= n, n_columns)``.
+
+        ``pending`` (asked, not yet told; encoded rows) are put in the GP at its
+        own posterior mean (kriging believer) before the first argmax, as each
+        chosen point is before the next one, and are never proposed again.
+        """
+        d = self.space.n_columns
+        pending = np.zeros((0, d)) if pending is None else pending.reshape(-1, d)
         X, y = self._training_data()
         if not np.isfinite(self.y_).any():
-            return self._unique(self.space.round_unit(self.rng.uniform(size=(n, self.space.n_columns))))
+            return self._unique(self.space.round_unit(self.rng.uniform(size=(n, d))))
         y_std, _, _ = standardize(warp_scores(y))
+        gp = self._fit_surrogate(X, y_std)
+        best = y_std.max()
+        if len(pending):
+            gp = gp.fantasize(pending, gp.predict(pending)[0])
+        chosen = []
+        for i in range(n):
+            point = self._argmax_acquisition(gp, best, np.vstack([pending, *chosen]))
+            if point is None:
+                break
+            chosen.append(point[None])
+            if i + 1 < n:  # kriging believer: pretend the GP mean was observed
+                mean, _ = gp.predict(point[None])
+                gp = gp.fantasize(point[None], mean)
+        return np.vstack([np.zeros((0, d)), *chosen])
+
+    def _fit_surrogate(self, X: np.ndarray, y_std: np.ndarray) -> GaussianProcess:
+        """A GP fitted on the told points, its likelihood search warm-started."""
         gp = GaussianProcess(self.space.n_columns, self.rng)
         if self.surrogate_ is not None:
             gp.theta_ = self.surrogate_.theta_  # warm start the likelihood search
         gp.fit(X, y_std)
         self.surrogate_ = gp
-        best = y_std.max()
-        chosen = []
-        for i in range(n):
-            point = self._argmax_acquisition(gp, best, chosen)
-            if point is None:
-                break
-            chosen.append(point)
-            if i + 1 < n:  # kriging believer: pretend the GP mean was observed
-                mean, _ = gp.predict(point[None])
-                gp = gp.fantasize(point[None], mean)
-        return np.array(chosen).reshape(-1, self.space.n_columns)
+        return gp
 
     def _acquire(self, gp, best, points):
         mean, std = gp.predict(points)
         margin = {} if self.xi is None else {"xi": self.xi}
         return ACQUISITIONS[self.acquisition](mean, std, best, kappa=self.kappa, **margin)
 
-    def _argmax_acquisition(self, gp, best, chosen):
-        pending = np.array(chosen).reshape(-1, self.space.n_columns)
+    def _argmax_acquisition(self, gp, best, pending: np.ndarray) -> np.ndarray | None:
+        """The argmax of the acquisition among points neither told nor ``pending``."""
         if self._grid is not None:
             free = ~self._grid_used & ~self._is_seen(self._grid, pending)
             if not free.any():
@@ -223,3 +240,58 @@ class BayesStrategy(BatchStrategy):
         point = start.copy()
         point[mask] = result.x
         return self.space.round_unit(point[None])[0], -result.fun
+
+
+class AsyncBayesStrategy(BayesStrategy):
+    """:class:`BayesStrategy` that proposes one point per free worker.
+
+    ``ask(n)`` returns up to ``n`` points: the next points of the Sobol initial
+    design while it lasts, then argmaxes of the acquisition on a GP fitted to
+    every told score, with the pending points (asked, not yet told) put in the
+    GP at its posterior mean (kriging believer), so that no proposal repeats or
+    crowds a point being evaluated. ``tell`` adds the observation and drops the
+    point from the pending ones. On a finite space no point is asked twice, and
+    when ``n_iter`` covers the whole grid every point is asked once, in grid
+    order. ``n_iter`` points are asked in all; ``n_points`` is not used.
+
+    Parameters are those of :class:`BayesStrategy`.
+
+    Attributes
+    ----------
+    X_, y_, surrogate_
+        As in :class:`BayesStrategy`; ``X_`` and ``y_`` are in the order the
+        points were told.
+    pending_ : ndarray of shape (n_pending, n_columns)
+        The encoded points asked and not yet told.
+    """
+
+    def __init__(self, space, rng, **kwargs):
+        super().__init__(space, rng, **kwargs)
+        self._pending: dict[int, np.ndarray] = {}  # trial id -> encoded point
+
+    @property
+    def pending_(self) -> np.ndarray:
+        return np.array(list(self._pending.values())).reshape(-1, self.space.n_columns)
+
+    def _ask(self, n: int | None) -> list[Trial]:
+        n = min(n or 1, self.n_iter - self.n_asked)
+        if n <= 0:
+            return []
+        if self._grid is not None and self.n_iter == len(self._grid):
+            points = self._grid[~self._grid_used][:n]
+        else:
+            start = min(self.n_asked, len(self._initial))
+            points = self._unique(self._initial[start:start + n])
+            self._mark_used(points)
+            if len(points) < n:
+                pending = np.vstack([self.pending_, points])
+                points = np.vstack([points, self._propose(n - len(points), pending)])
+        self._mark_used(points)
+        for offset, point in enumerate(points):
+            self._pending[self.n_asked + offset] = point
+        return [Trial(params) for params in self.space.from_unit(points)]
+
+    def tell(self, trial_id: int, score: float) -> None:
+        point = self._pending.pop(trial_id)
+        self.X_ = np.vstack([self.X_, point[None]])
+        self.y_ = np.append(self.y_, float(score))
