@@ -141,12 +141,17 @@ class BayesStrategy(BatchStrategy):
         y[~finite] = y[finite].min() if finite.any() else 0.0
         return self.X_, y
 
-    def _propose(self, n: int, pending: np.ndarray | None = None) -> np.ndarray:
+    def _propose(self, n: int, pending: np.ndarray | None = None,
+                 believed_incumbent: bool = False) -> np.ndarray:
         """Up to ``n`` new points, shape ``(<= n, n_columns)``.
 
         ``pending`` (asked, not yet told; encoded rows) are put in the GP at its
         own posterior mean (kriging believer) before the first argmax, as each
-        chosen point is before the next one, and are never proposed again.
+        chosen point is before the next one, and are never proposed again. With
+        ``believed_incumbent``, the best score that EI and PI improve on includes
+        these believed values (Ginsbourger et al. 2010), so a point next to a
+        pending one that the GP expects to be good gains little; without it (the
+        batches of :class:`BayesStrategy`), it is the best told score.
         """
         d = self.space.n_columns
         pending = np.zeros((0, d)) if pending is None else pending.reshape(-1, d)
@@ -157,7 +162,10 @@ class BayesStrategy(BatchStrategy):
         gp = self._fit_surrogate(X, y_std)
         best = y_std.max()
         if len(pending):
-            gp = gp.fantasize(pending, gp.predict(pending)[0])
+            believed, _ = gp.predict(pending)
+            gp = gp.fantasize(pending, believed)
+            if believed_incumbent:
+                best = max(best, believed.max())
         chosen = []
         for i in range(n):
             point = self._argmax_acquisition(gp, best, np.vstack([pending, *chosen]))
@@ -167,6 +175,8 @@ class BayesStrategy(BatchStrategy):
             if i + 1 < n:  # kriging believer: pretend the GP mean was observed
                 mean, _ = gp.predict(point[None])
                 gp = gp.fantasize(point[None], mean)
+                if believed_incumbent:
+                    best = max(best, mean[0])
         return np.vstack([np.zeros((0, d)), *chosen])
 
     def _fit_surrogate(self, X: np.ndarray, y_std: np.ndarray) -> GaussianProcess:
@@ -285,7 +295,8 @@ class AsyncBayesStrategy(BayesStrategy):
             self._mark_used(points)
             if len(points) < n:
                 pending = np.vstack([self.pending_, points])
-                points = np.vstack([points, self._propose(n - len(points), pending)])
+                points = np.vstack([points, self._propose(n - len(points), pending,
+                                                            believed_incumbent=True)])
         self._mark_used(points)
         for offset, point in enumerate(points):
             self._pending[self.n_asked + offset] = point
