@@ -25,6 +25,7 @@ __all__ = ["AsyncBayesStrategy", "BayesStrategy"]
 N_CANDIDATES = 1024  # quasi-random candidates scored per proposal
 N_POLISH = 3  # best candidates refined by L-BFGS-B on their continuous columns
 LOCAL_SCALES = (0.1, 0.02, 0.004)  # std of the perturbations of the best points
+RESTART_EVERY = 8  # asynchronous: GP fits between likelihood searches with restarts
 
 
 def _continuous_mask(space: Space) -> np.ndarray:
@@ -179,9 +180,11 @@ class BayesStrategy(BatchStrategy):
                     best = max(best, mean[0])
         return np.vstack([np.zeros((0, d)), *chosen])
 
-    def _fit_surrogate(self, X: np.ndarray, y_std: np.ndarray) -> GaussianProcess:
-        """A GP fitted on the told points, its likelihood search warm-started."""
-        gp = GaussianProcess(self.space.n_columns, self.rng)
+    def _fit_surrogate(self, X: np.ndarray, y_std: np.ndarray,
+                       n_restarts: int = 2) -> GaussianProcess:
+        """A GP fitted on the told points, its likelihood search warm-started
+        (plus ``n_restarts`` random starts)."""
+        gp = GaussianProcess(self.space.n_columns, self.rng, n_restarts=n_restarts)
         if self.surrogate_ is not None:
             gp.theta_ = self.surrogate_.theta_  # warm start the likelihood search
         gp.fit(X, y_std)
@@ -278,6 +281,8 @@ class AsyncBayesStrategy(BayesStrategy):
     def __init__(self, space, rng, **kwargs):
         super().__init__(space, rng, **kwargs)
         self._pending: dict[int, np.ndarray] = {}  # trial id -> encoded point
+        self._n_fitted = 0  # told points the last surrogate was fitted on
+        self._n_fits = 0
 
     @property
     def pending_(self) -> np.ndarray:
@@ -301,6 +306,19 @@ class AsyncBayesStrategy(BayesStrategy):
         for offset, point in enumerate(points):
             self._pending[self.n_asked + offset] = point
         return [Trial(params) for params in self.space.from_unit(points)]
+
+    def _fit_surrogate(self, X: np.ndarray, y_std: np.ndarray) -> GaussianProcess:
+        # the loop asks whenever a fold ends, mostly with no new score since the
+        # last ask: the GP fitted then is the same (before its pending fantasies)
+        if self.surrogate_ is not None and self._n_fitted == len(X):
+            return self.surrogate_
+        self._n_fitted = len(X)
+        # proposals are made while workers wait: the likelihood search starts from
+        # the last fit's kernel only (as Optuna's GP sampler does), with random
+        # restarts on every RESTART_EVERY-th fit to leave a poor local optimum
+        self._n_fits += 1
+        restarts = 2 if self._n_fits % RESTART_EVERY == 1 else 0
+        return super()._fit_surrogate(X, y_std, n_restarts=restarts)
 
     def tell(self, trial_id: int, score: float) -> None:
         point = self._pending.pop(trial_id)
