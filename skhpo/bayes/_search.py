@@ -130,12 +130,23 @@ class BayesSearchCV(BaseSearchCV):
     then polished with L-BFGS-B on the continuous columns. A batch of
     ``n_points`` is built with the kriging believer.
 
+    With ``asynchronous=True`` each proposal is made for one free worker: the
+    candidates still being evaluated are put in the GP at its posterior mean,
+    and the best score EI and PI improve on includes these believed values
+    (Ginsbourger et al. [3]_). The GP is refitted only when a score came in
+    since the last proposal, its likelihood search starting from the last
+    kernel (random restarts every eighth fit), so that proposing costs the
+    workers little waiting.
+
     References
     ----------
     .. [1] Snoek, Larochelle, Adams, "Practical Bayesian Optimization of Machine
        Learning Algorithms", NeurIPS 2012.
     .. [2] Ament et al., "Unexpected Improvements to Expected Improvement for
        Bayesian Optimization", NeurIPS 2023.
+    .. [3] Ginsbourger, Le Riche, Carraro, "Kriging Is Well-Suited to
+       Parallelize Optimization", in Computational Intelligence in Expensive
+       Optimization Problems, Springer, 2010.
 
     Examples
     --------

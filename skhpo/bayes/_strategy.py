@@ -267,6 +267,14 @@ class AsyncBayesStrategy(BayesStrategy):
     when ``n_iter`` covers the whole grid every point is asked once, in grid
     order. ``n_iter`` points are asked in all; ``n_points`` is not used.
 
+    Unlike the batches of :class:`BayesStrategy`, the best score that EI and PI
+    improve on includes the believed values of the pending points (the kriging
+    believer of Ginsbourger et al. 2010), so a point next to a pending one gains
+    little. Proposals are made while workers wait, so they are kept cheap: the
+    GP is refitted only when a score came in since the last ask, and its
+    likelihood search starts from the last kernel, with random restarts every
+    ``RESTART_EVERY``-th fit.
+
     Parameters are those of :class:`BayesStrategy`.
 
     Attributes
