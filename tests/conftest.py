@@ -102,3 +102,14 @@ def run_async(strategy, objective, n_workers, seed=0):
             return asked
         trial = running.pop(rng.randint(len(running)))
         strategy.tell(trial.id, objective(trial.params))
+
+
+def interrupt_after(n_trials):
+    """A callback that raises KeyboardInterrupt (as Ctrl-C does) once ``n_trials``
+    trials are finished."""
+
+    def interrupt(results):
+        if len(results["params"]) == n_trials:
+            raise KeyboardInterrupt
+
+    return interrupt

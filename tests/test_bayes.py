@@ -10,7 +10,7 @@ from skhpo import BayesSearchCV, Categorical, Integer, Real, Space
 from skhpo.bayes._acquisition import log_h
 from skhpo.bayes._strategy import AsyncBayesStrategy, BayesStrategy
 from skhpo.testing import SearchCVContract
-from conftest import run_async, tell_scores
+from conftest import interrupt_after, run_async, tell_scores
 
 
 class TestBayesContract(SearchCVContract):
@@ -316,3 +316,25 @@ def test_async_search_evaluates_n_iter_candidates(n_jobs):
     assert len({tuple(sorted(p.items())) for p in results["params"]}) == 16
     np.testing.assert_allclose(results["mean_test_score"],
                                [Oracle(**p).score(None) for p in results["params"]])
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_async_interrupted_search_resumes_to_n_iter(n_jobs, tmp_path):
+    checkpoint = str(tmp_path / "search.ckpt")
+    space = {"x": Real(1e-4, 1e0, prior="log-uniform"), "y": Integer(0, 10)}
+
+    def make(**kwargs):
+        return BayesSearchCV(Oracle(), space, n_iter=12, n_initial_points=4, cv=3,
+                             asynchronous=True, n_jobs=n_jobs, checkpoint=checkpoint,
+                             random_state=0, **kwargs)
+
+    with pytest.raises(KeyboardInterrupt, match="saved in the checkpoint"):
+        make(callbacks=interrupt_after(6)).fit(X_DUMMY)
+    resumed = make().fit(X_DUMMY)
+    results = resumed.cv_results_
+    # the interrupt comes before the checkpoint of trial 6: 5 were saved
+    assert resumed.n_resumed_trials_ == 5
+    # the trials running at the interrupt were started again, nothing else was added
+    np.testing.assert_array_equal(np.sort(results["trial_id"]), np.arange(12))
+    assert len({tuple(sorted(p.items())) for p in results["params"]}) == 12
+    assert len(resumed.optimizer_.pending_) == 0 and len(resumed.optimizer_.y_) == 12

@@ -22,7 +22,7 @@ from skhpo._genetic import (
 )
 from skhpo.callbacks import NoImprovementStopper
 from skhpo.testing import SearchCVContract, assert_same_results
-from conftest import run_async, tell_scores
+from conftest import interrupt_after, run_async, tell_scores
 
 
 class TestGeneticContract(SearchCVContract):
@@ -528,3 +528,24 @@ def test_async_search_evaluates_the_synchronous_budget(n_jobs):
     assert search.history_ is search.optimizer_.history_
     assert sum(search.history_["n_new_evaluations"]) == n_rows
     assert search.best_score_ == pytest.approx(search.history_["best_score"][-1])
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_async_interrupted_search_resumes_to_the_same_budget(n_jobs, tmp_path):
+    checkpoint = str(tmp_path / "search.ckpt")
+
+    def make(**kwargs):
+        return GeneticSearchCV(Oracle(), MIXED, population_size=6, n_generations=3, cv=3,
+                               asynchronous=True, n_jobs=n_jobs, checkpoint=checkpoint,
+                               random_state=0, **kwargs)
+
+    with pytest.raises(KeyboardInterrupt, match="saved in the checkpoint"):
+        make(callbacks=interrupt_after(8)).fit(X_DUMMY)
+    resumed = make().fit(X_DUMMY)
+    results = resumed.cv_results_
+    # the interrupt comes before the checkpoint of trial 8: 7 were saved
+    assert resumed.n_resumed_trials_ == 7
+    n_rows = 6 + 5 * 2
+    np.testing.assert_array_equal(np.sort(results["trial_id"]), np.arange(n_rows))
+    assert len({tuple(sorted(p.items())) for p in results["params"]}) == n_rows
+    assert sum(resumed.history_["n_new_evaluations"]) == n_rows
