@@ -156,12 +156,9 @@ class BayesStrategy(BatchStrategy):
         """
         d = self.space.n_columns
         pending = np.zeros((0, d)) if pending is None else pending.reshape(-1, d)
-        X, y = self._training_data()
         if not np.isfinite(self.y_).any():
             return self._unique(self.space.round_unit(self.rng.uniform(size=(n, d))))
-        y_std, _, _ = standardize(warp_scores(y))
-        gp = self._fit_surrogate(X, y_std)
-        best = y_std.max()
+        gp, best = self._surrogate()
         if len(pending):
             believed, _ = gp.predict(pending)
             gp = gp.fantasize(pending, believed)
@@ -180,16 +177,18 @@ class BayesStrategy(BatchStrategy):
                     best = max(best, mean[0])
         return np.vstack([np.zeros((0, d)), *chosen])
 
-    def _fit_surrogate(self, X: np.ndarray, y_std: np.ndarray,
-                       n_restarts: int = 2) -> GaussianProcess:
-        """A GP fitted on the told points, its likelihood search warm-started
-        (plus ``n_restarts`` random starts)."""
+    def _surrogate(self, n_restarts: int = 2) -> tuple[GaussianProcess, float]:
+        """A GP fitted on the told points (warped, standardized scores) and the
+        best of those scores; the likelihood search starts from the last fit's
+        kernel, plus ``n_restarts`` random starts."""
+        X, y = self._training_data()
+        y_std, _, _ = standardize(warp_scores(y))
         gp = GaussianProcess(self.space.n_columns, self.rng, n_restarts=n_restarts)
         if self.surrogate_ is not None:
             gp.theta_ = self.surrogate_.theta_  # warm start the likelihood search
         gp.fit(X, y_std)
         self.surrogate_ = gp
-        return gp
+        return gp, y_std.max()
 
     def _acquire(self, gp, best, points):
         mean, std = gp.predict(points)
@@ -290,6 +289,7 @@ class AsyncBayesStrategy(BayesStrategy):
         super().__init__(space, rng, **kwargs)
         self._pending: dict[int, np.ndarray] = {}  # trial id -> encoded point
         self._n_fitted = 0  # told points the last surrogate was fitted on
+        self._best_fitted = -np.inf  # their best standardized score
         self._n_fits = 0
 
     @property
@@ -315,18 +315,19 @@ class AsyncBayesStrategy(BayesStrategy):
             self._pending[self.n_asked + offset] = point
         return [Trial(params) for params in self.space.from_unit(points)]
 
-    def _fit_surrogate(self, X: np.ndarray, y_std: np.ndarray) -> GaussianProcess:
-        # the loop asks whenever a fold ends, mostly with no new score since the
+    def _surrogate(self, n_restarts: int = 2) -> tuple[GaussianProcess, float]:
+        # the loop asks whenever a worker frees, often with no new score since the
         # last ask: the GP fitted then is the same (before its pending fantasies)
-        if self.surrogate_ is not None and self._n_fitted == len(X):
-            return self.surrogate_
-        self._n_fitted = len(X)
+        if self.surrogate_ is not None and self._n_fitted == len(self.y_):
+            return self.surrogate_, self._best_fitted
         # proposals are made while workers wait: the likelihood search starts from
         # the last fit's kernel only (as Optuna's GP sampler does), with random
         # restarts on every RESTART_EVERY-th fit to leave a poor local optimum
         self._n_fits += 1
-        restarts = 2 if self._n_fits % RESTART_EVERY == 1 else 0
-        return super()._fit_surrogate(X, y_std, n_restarts=restarts)
+        restarts = n_restarts if self._n_fits % RESTART_EVERY == 1 else 0
+        gp, self._best_fitted = super()._surrogate(restarts)
+        self._n_fitted = len(self.y_)
+        return gp, self._best_fitted
 
     def tell(self, trial_id: int, score: float) -> None:
         point = self._pending.pop(trial_id)
