@@ -190,11 +190,6 @@ class TestBayesAsyncContract(SearchCVContract):
     def test_n_jobs_invariance(self):
         pass
 
-    @pytest.mark.xfail(strict=True, reason="SearchLoop drops the stop request of "
-                       "after_tell in asynchronous mode (_receive ignores _tell's result)")
-    def test_callback_can_stop(self):
-        super().test_callback_can_stop()
-
 
 def make_async(space, seed, **kwargs):
     params = {"n_iter": 30, "n_initial_points": 8, "n_points": 4, **kwargs}

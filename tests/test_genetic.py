@@ -401,11 +401,6 @@ class TestGeneticAsyncContract(SearchCVContract):
     def test_n_jobs_invariance(self):
         pass
 
-    @pytest.mark.xfail(strict=True, reason="SearchLoop drops the stop request of "
-                       "after_tell in asynchronous mode (_receive ignores _tell's result)")
-    def test_callback_can_stop(self):
-        super().test_callback_can_stop()
-
 
 def make_async(space, seed=0, **kwargs):
     params = dict(population_size=8, n_generations=6, crossover_probability=0.8,
