@@ -25,7 +25,7 @@ from ._sklearn_compat import Interval
 from ._strategy import BatchStrategy, Trial
 from .space import MAX_GRID_SIZE, Categorical, Space, one_hot
 
-__all__ = ["GeneticSearchCV", "GeneticStrategy"]
+__all__ = ["AsyncGeneticStrategy", "GeneticSearchCV", "GeneticStrategy"]
 
 Gene = tuple[slice, bool]  # (columns of the encoding, is categorical)
 
@@ -326,6 +326,127 @@ class GeneticStrategy(BatchStrategy):
         return {**self.__dict__, "_grid": None}
 
 
+class AsyncGeneticStrategy(GeneticStrategy):
+    """Steady-state genetic algorithm: a child is bred whenever a worker frees.
+
+    The first ``P`` trials are the initial population (the Sobol design of
+    :class:`GeneticStrategy`). Every later trial is one child: two parents are
+    chosen by tournaments of size ``min(k, n)`` among the ``n`` individuals told
+    so far, crossed with probability ``p_c`` (the first child is kept), mutated
+    with the step of its generation, and made new as in the synchronous
+    algorithm (never a known or pending individual, so nothing is evaluated
+    twice). Children are bred as soon as one individual is told, so workers
+    never wait for the initial population to finish. A told individual joins
+    the population while it has fewer than ``P`` members; after that it
+    replaces the worst member if it scores better (NaN ranks last). The best
+    members are thus never lost: elitism is implicit, and ``E`` only sets the
+    size ``P - E`` of a generation.
+
+    Generation ``g >= 1`` holds children ``(g - 1)(P - E)`` to ``g (P - E) - 1``
+    in the order they were bred (their mutation step is that generation's), so
+    the budget, ``P + (P - E)(G - 1)`` evaluations, and the generation sizes are
+    those of the synchronous algorithm. ``history_`` gets one entry each time
+    ``P``, then every further ``P - E``, trials have been told (and when the
+    last one is): the population's statistics then, and ``patience`` counts
+    these entries.
+
+    Parameters are those of :class:`GeneticStrategy`.
+
+    Attributes
+    ----------
+    population_ : ndarray of shape (n_members, n_columns)
+        The current population (at most ``population_size`` told individuals).
+    fitness_ : ndarray of shape (n_members,)
+        Their scores.
+    history_ : dict of lists
+        See :class:`GeneticStrategy`; one entry per block of told trials.
+    """
+
+    def __init__(self, space, rng, **kwargs):
+        super().__init__(space, rng, **kwargs)
+        self.population_ = np.zeros((0, space.n_columns))
+        self.fitness_ = np.zeros(0)
+        self._initial_points: np.ndarray | None = None  # drawn at the first ask
+        self._n_initial_asked = 0
+        self._n_children = 0
+        self._n_told = 0
+        self._pending: dict[int, tuple[np.ndarray, bytes]] = {}  # trial id -> point, key
+
+    def _ask(self, n: int | None) -> list[Trial]:
+        if self._initial_points is None:
+            self._initial_points = self._initial()
+        trials: list[Trial] = []
+        while len(trials) < (n or 1) and self.n_asked + len(trials) < self.max_trials:
+            if self._stale_too_long():
+                break
+            bred = self._next_individual()
+            if bred is None:
+                break
+            point, generation = bred
+            key = _key(point)
+            self._pending[self.n_asked + len(trials)] = (point, key)
+            params = self.space.from_unit(point[None])[0]
+            trials.append(Trial(params, info={"generation": generation}))
+        return trials
+
+    def _stale_too_long(self) -> bool:
+        return self.patience is not None and self._stale >= self.patience
+
+    def _known(self) -> set[bytes]:
+        return set(self._cache) | {key for _, key in self._pending.values()}
+
+    def _next_individual(self) -> tuple[np.ndarray, int] | None:
+        """The next initial point or child and its generation; None to wait or stop."""
+        known = self._known()
+        while self._n_initial_asked < len(self._initial_points):
+            point = self._initial_points[self._n_initial_asked]
+            self._n_initial_asked += 1
+            if _key(point) not in known:  # repeats only on spaces smaller than P
+                return point, 0
+        if not len(self.population_):
+            return None  # nothing told yet: nothing to breed from
+        generation = 1 + self._n_children // (self.population_size - self.elitism)
+        scale = mutation_scale(min(generation, self.n_generations - 1), self.n_generations)
+        size = min(self.tournament_size, len(self.population_))
+        i, j = tournament_select(self.fitness_, 2, size, self.rng)
+        pair = self.population_[i], self.population_[j]
+        if self.rng.uniform() < self.crossover_probability:
+            pair = crossover(*pair, self._selector, self._genes, self.rng)
+        child = self._round(mutate(pair[0], self._selector, self._genes, self.rng,
+                                   self.mutation_probability, scale))
+        child = self._make_new(child, known, scale)
+        if _key(child) in known:
+            return None  # a finite space with no unknown point left
+        self._n_children += 1
+        return child, generation
+
+    def tell(self, trial_id: int, score: float) -> None:
+        point, key = self._pending.pop(trial_id)
+        score = float(score)
+        self._cache[key] = score
+        self._n_told += 1
+        if len(self.population_) < self.population_size:
+            self.population_ = np.vstack([self.population_, point[None]])
+            self.fitness_ = np.append(self.fitness_, score)
+        else:
+            worst = int(np.argmin(np.nan_to_num(self.fitness_, nan=-np.inf)))
+            if score > np.nan_to_num(self.fitness_[worst], nan=-np.inf):
+                self.population_[worst], self.fitness_[worst] = point, score
+        self._record_history()
+
+    def _record_history(self) -> None:
+        """Close a history entry after ``P`` trials, then every ``P - E``, and the last."""
+        n_new = self._n_told - sum(self.history_["n_new_evaluations"])
+        block = self.population_size if not self.history_["generation"] else (
+            self.population_size - self.elitism)
+        exhausted = len(self._cache) >= self.space.size
+        last = not self._pending and (
+            self.n_asked >= self.max_trials or self._stale_too_long() or exhausted)
+        if n_new >= block or (last and n_new):
+            self._close_generation(self.population_, [_key(p) for p in self.population_],
+                                   n_new)
+
+
 # -- the estimator ----------------------------------------------------------------
 
 
@@ -409,10 +530,14 @@ class GeneticSearchCV(BaseSearchCV):
         uninterrupted run with the same ``random_state``. A file of another
         search raises ``CheckpointMismatchError`` naming what differs.
     asynchronous : bool, default=False
-        If False, trials run in batches and each batch is learned from once it
-        is all done: results are the same for every ``n_jobs`` and backend. If
-        True, a new trial starts as soon as a worker frees, chosen with every
-        result known at that moment, and results depend on timing.
+        If False, each generation is one batch, bred once the previous one is
+        all done: results are the same for every ``n_jobs`` and backend. If
+        True, the evolution is steady-state: whenever a worker frees, one child
+        is bred by tournaments from the individuals evaluated so far and
+        started, and each finished child replaces the worst member of the
+        population if it scores better (see Notes); workers never wait for a
+        generation to end, and results depend on timing. The number of
+        evaluations is the same in both modes.
 
     Attributes
     ----------
@@ -421,7 +546,9 @@ class GeneticSearchCV(BaseSearchCV):
         again in a later generation reuses its scores and adds no row), plus
         ``generation``: the generation in which the candidate was first evaluated,
         and ``iteration``: the batch it was evaluated in (the same as
-        ``generation`` unless a generation brought nothing new).
+        ``generation`` unless a generation brought nothing new). With
+        ``asynchronous=True`` rows are in the order candidates finished,
+        ``iteration`` counts them, and ``generation`` is as described in Notes.
     best_estimator_ : estimator
         The best candidate refitted on all the data (if ``refit``).
     best_score_ : float
@@ -440,9 +567,10 @@ class GeneticSearchCV(BaseSearchCV):
         out); ``n_new_evaluations``, the candidates fitted in that generation.
     n_iterations_ : int
         Number of batches evaluated.
-    optimizer_ : GeneticStrategy
+    optimizer_ : GeneticStrategy or AsyncGeneticStrategy
         The algorithm's state: ``population_`` (the last generation, encoded in the
-        unit cube of :class:`~skhpo.space.Space`), ``fitness_`` and ``history_``.
+        unit cube of :class:`~skhpo.space.Space`; the final population when
+        ``asynchronous=True``), ``fitness_`` and ``history_``.
 
     See Also
     --------
@@ -474,6 +602,18 @@ class GeneticSearchCV(BaseSearchCV):
     finite space has been evaluated entirely, or when a callback or ``max_time``
     stops it. Unlike sklearn-genetic-opt's ``GASearchCV`` (DEAP's mu + lambda),
     every generation's fits run as one batch over ``n_jobs`` workers.
+
+    With ``asynchronous=True`` the first ``P`` candidates are the Sobol design;
+    then every candidate is one child, bred when a worker frees from the
+    population of individuals finished so far (at most ``P``, filled in the
+    order they finish): two tournament winners, crossed with probability
+    ``p_c`` (one child kept), mutated with the step of its generation, and made
+    new as above. A finished child replaces the worst member if it scores
+    better, so the best are never lost (elitism is implicit). Child ``c``
+    (0-based, in breeding order) belongs to generation ``1 + c // (P - E)``,
+    so generations have the sizes of the synchronous search; ``history_`` gets
+    an entry when ``P`` candidates have finished and then after every further
+    ``P - E`` (and the last), and ``patience`` counts those entries.
 
     The default ``p_m`` was chosen on Branin, Hartmann6 (6-D) and a 4-D function
     mixing a log-scaled real, an integer and a categorical, averaging the best
@@ -584,7 +724,8 @@ class GeneticSearchCV(BaseSearchCV):
 
     def _make_strategy(self, space, rng):
         settings = {name: getattr(self, name) for name in _STRATEGY_PARAMS}
-        self._adopt_strategy(GeneticStrategy(space, rng, **settings))
+        strategy = AsyncGeneticStrategy if self.asynchronous else GeneticStrategy
+        self._adopt_strategy(strategy(space, rng, **settings))
         return self.optimizer_
 
     def _adopt_strategy(self, strategy) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
@@ -80,3 +81,35 @@ def tell_scores(strategy, trials, scores) -> None:
     """Tell ``strategy`` each trial's score, one finished trial at a time."""
     for trial, score in zip(trials, scores):
         strategy.tell(trial.id, score)
+
+
+def run_async(strategy, objective, n_workers, seed=0):
+    """Drive ``strategy`` as the asynchronous loop does, without fitting.
+
+    ``n_workers`` trials run at once; whenever one finishes (a random one of
+    those running, so trials finish out of order) it is told and the strategy is
+    asked for as many trials as there are free workers. Returns each asked trial
+    with the trials that were running when it was asked.
+    """
+    rng = np.random.RandomState(seed)
+    running, asked = [], []
+    while True:
+        if len(running) < n_workers:
+            for trial in strategy.ask(n_workers - len(running)):
+                asked.append((trial, list(running)))
+                running.append(trial)
+        if not running:
+            return asked
+        trial = running.pop(rng.randint(len(running)))
+        strategy.tell(trial.id, objective(trial.params))
+
+
+def interrupt_after(n_trials):
+    """A callback that raises KeyboardInterrupt (as Ctrl-C does) once ``n_trials``
+    trials are finished."""
+
+    def interrupt(results):
+        if len(results["params"]) == n_trials:
+            raise KeyboardInterrupt
+
+    return interrupt

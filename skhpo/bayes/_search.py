@@ -8,7 +8,7 @@ import numpy as np
 
 from .._base import BaseSearchCV
 from .._sklearn_compat import Interval, StrOptions
-from ._strategy import BayesStrategy
+from ._strategy import AsyncBayesStrategy, BayesStrategy
 
 __all__ = ["BayesSearchCV"]
 
@@ -70,7 +70,8 @@ class BayesSearchCV(BaseSearchCV):
         results for an int seed are the same for every ``n_jobs`` and machine: a
         batch is ``n_points x n_splits`` fits, which keeps up to 20 workers busy
         with 5 folds. Use 1 for strictly sequential optimization (each proposal
-        sees every earlier score), more for many workers.
+        sees every earlier score), more for many workers. Not used when
+        ``asynchronous=True``.
     callbacks : callable or list of callables, default=None
         Called after each batch with the results so far (see
         :mod:`skhpo.callbacks`); returning True stops the search.
@@ -86,23 +87,32 @@ class BayesSearchCV(BaseSearchCV):
         uninterrupted run with the same ``random_state``. A file of another
         search raises ``CheckpointMismatchError`` naming what differs.
     asynchronous : bool, default=False
-        If False, trials run in batches and each batch is learned from once it
-        is all done: results are the same for every ``n_jobs`` and backend. If
-        True, a new trial starts as soon as a worker frees, chosen with every
-        result known at that moment, and results depend on timing.
+        If False, candidates are proposed in batches of ``n_points`` and each
+        batch is learned from once it is all done: results are the same for
+        every ``n_jobs`` and backend. If True, a candidate is proposed whenever
+        a worker frees (``n_points`` is not used), from a GP fitted on every
+        score known at that moment, with the candidates still being evaluated
+        put in the GP at its posterior mean (kriging believer), so that workers
+        never wait for a batch to end; results then depend on timing. The Sobol
+        initial design comes first, no candidate of a finite space is
+        evaluated twice, and ``n_iter`` candidates are evaluated in all.
 
     Attributes
     ----------
     cv_results_ : dict of numpy (masked) ndarrays
-        As in GridSearchCV, plus ``iteration``: the batch a candidate came from.
+        As in GridSearchCV, plus ``iteration``: the batch a candidate came from
+        (with ``asynchronous=True``, the number of candidates finished before
+        it; rows are then in the order candidates finished), ``trial_id`` (the
+        order candidates were proposed) and ``parent_id`` (always -1).
     best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_,\
     refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
         As in GridSearchCV.
     n_iterations_ : int
-        Number of batches evaluated.
-    optimizer_ : BayesStrategy
+        Number of batches evaluated (candidates, when ``asynchronous=True``).
+    optimizer_ : BayesStrategy or AsyncBayesStrategy
         The fitted optimizer: ``X_`` (encoded points), ``y_`` (scores),
-        ``surrogate_`` (last GP) and ``space``, for plots and diagnostics.
+        ``surrogate_`` (last GP) and ``space``, for plots and diagnostics
+        (an ``AsyncBayesStrategy`` when ``asynchronous=True``).
 
     See Also
     --------
@@ -120,12 +130,23 @@ class BayesSearchCV(BaseSearchCV):
     then polished with L-BFGS-B on the continuous columns. A batch of
     ``n_points`` is built with the kriging believer.
 
+    With ``asynchronous=True`` each proposal is made for one free worker: the
+    candidates still being evaluated are put in the GP at its posterior mean,
+    and the best score EI and PI improve on includes these believed values
+    (Ginsbourger et al. [3]_). The GP is refitted only when a score came in
+    since the last proposal, its likelihood search starting from the last
+    kernel (random restarts every eighth fit), so that proposing costs the
+    workers little waiting.
+
     References
     ----------
     .. [1] Snoek, Larochelle, Adams, "Practical Bayesian Optimization of Machine
        Learning Algorithms", NeurIPS 2012.
     .. [2] Ament et al., "Unexpected Improvements to Expected Improvement for
        Bayesian Optimization", NeurIPS 2023.
+    .. [3] Ginsbourger, Le Riche, Carraro, "Kriging Is Well-Suited to
+       Parallelize Optimization", in Computational Intelligence in Expensive
+       Optimization Problems, Springer, 2010.
 
     Examples
     --------
@@ -193,7 +214,8 @@ class BayesSearchCV(BaseSearchCV):
         self.n_points = n_points
 
     def _make_strategy(self, space, rng):
-        self.optimizer_ = BayesStrategy(
+        strategy = AsyncBayesStrategy if self.asynchronous else BayesStrategy
+        self.optimizer_ = strategy(
             space,
             rng,
             n_iter=self.n_iter,

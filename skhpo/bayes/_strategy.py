@@ -1,9 +1,11 @@
 """Ask/tell Bayesian optimization: Sobol initial design, then GP + acquisition.
 
-Each ``ask`` proposes a batch of ``n_points``. Within a batch, proposals are
-diversified with the kriging believer: after choosing a point, the GP (kernel
-fixed) is conditioned on its own posterior mean there, which removes that point's
-uncertainty so the next argmax lands elsewhere.
+:class:`BayesStrategy` proposes a batch of ``n_points`` per ``ask``. Within a
+batch, proposals are diversified with the kriging believer: after choosing a
+point, the GP (kernel fixed) is conditioned on its own posterior mean there,
+which removes that point's uncertainty so the next argmax lands elsewhere.
+:class:`AsyncBayesStrategy` proposes one point per free worker, with the points
+still being evaluated put in the model the same way.
 """
 
 from __future__ import annotations
@@ -18,11 +20,12 @@ from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITIONS
 from ._gp import GaussianProcess, standardize, warp_scores
 
-__all__ = ["BayesStrategy"]
+__all__ = ["AsyncBayesStrategy", "BayesStrategy"]
 
 N_CANDIDATES = 1024  # quasi-random candidates scored per proposal
 N_POLISH = 3  # best candidates refined by L-BFGS-B on their continuous columns
 LOCAL_SCALES = (0.1, 0.02, 0.004)  # std of the perturbations of the best points
+RESTART_EVERY = 8  # asynchronous: GP fits between likelihood searches with restarts
 
 
 def _continuous_mask(space: Space) -> np.ndarray:
@@ -139,35 +142,61 @@ class BayesStrategy(BatchStrategy):
         y[~finite] = y[finite].min() if finite.any() else 0.0
         return self.X_, y
 
-    def _propose(self, n: int) -> np.ndarray:
-        X, y = self._training_data()
+    def _propose(self, n: int, pending: np.ndarray | None = None,
+                 believed_incumbent: bool = False) -> np.ndarray:
+        """Up to ``n`` new points, shape ``(<= n, n_columns)``.
+
+        ``pending`` (asked, not yet told; encoded rows) are put in the GP at its
+        own posterior mean (kriging believer) before the first argmax, as each
+        chosen point is before the next one, and are never proposed again. With
+        ``believed_incumbent``, the best score that EI and PI improve on includes
+        these believed values (Ginsbourger et al. 2010), so a point next to a
+        pending one that the GP expects to be good gains little; without it (the
+        batches of :class:`BayesStrategy`), it is the best told score.
+        """
+        d = self.space.n_columns
+        pending = np.zeros((0, d)) if pending is None else pending.reshape(-1, d)
         if not np.isfinite(self.y_).any():
-            return self._unique(self.space.round_unit(self.rng.uniform(size=(n, self.space.n_columns))))
+            return self._unique(self.space.round_unit(self.rng.uniform(size=(n, d))))
+        gp, best = self._surrogate()
+        if len(pending):
+            believed, _ = gp.predict(pending)
+            gp = gp.fantasize(pending, believed)
+            if believed_incumbent:
+                best = max(best, believed.max())
+        chosen = []
+        for i in range(n):
+            point = self._argmax_acquisition(gp, best, np.vstack([pending, *chosen]))
+            if point is None:
+                break
+            chosen.append(point[None])
+            if i + 1 < n:  # kriging believer: pretend the GP mean was observed
+                mean, _ = gp.predict(point[None])
+                gp = gp.fantasize(point[None], mean)
+                if believed_incumbent:
+                    best = max(best, mean[0])
+        return np.vstack([np.zeros((0, d)), *chosen])
+
+    def _surrogate(self, n_restarts: int = 2) -> tuple[GaussianProcess, float]:
+        """A GP fitted on the told points (warped, standardized scores) and the
+        best of those scores; the likelihood search starts from the last fit's
+        kernel, plus ``n_restarts`` random starts."""
+        X, y = self._training_data()
         y_std, _, _ = standardize(warp_scores(y))
-        gp = GaussianProcess(self.space.n_columns, self.rng)
+        gp = GaussianProcess(self.space.n_columns, self.rng, n_restarts=n_restarts)
         if self.surrogate_ is not None:
             gp.theta_ = self.surrogate_.theta_  # warm start the likelihood search
         gp.fit(X, y_std)
         self.surrogate_ = gp
-        best = y_std.max()
-        chosen = []
-        for i in range(n):
-            point = self._argmax_acquisition(gp, best, chosen)
-            if point is None:
-                break
-            chosen.append(point)
-            if i + 1 < n:  # kriging believer: pretend the GP mean was observed
-                mean, _ = gp.predict(point[None])
-                gp = gp.fantasize(point[None], mean)
-        return np.array(chosen).reshape(-1, self.space.n_columns)
+        return gp, y_std.max()
 
     def _acquire(self, gp, best, points):
         mean, std = gp.predict(points)
         margin = {} if self.xi is None else {"xi": self.xi}
         return ACQUISITIONS[self.acquisition](mean, std, best, kappa=self.kappa, **margin)
 
-    def _argmax_acquisition(self, gp, best, chosen):
-        pending = np.array(chosen).reshape(-1, self.space.n_columns)
+    def _argmax_acquisition(self, gp, best, pending: np.ndarray) -> np.ndarray | None:
+        """The argmax of the acquisition among points neither told nor ``pending``."""
         if self._grid is not None:
             free = ~self._grid_used & ~self._is_seen(self._grid, pending)
             if not free.any():
@@ -223,3 +252,84 @@ class BayesStrategy(BatchStrategy):
         point = start.copy()
         point[mask] = result.x
         return self.space.round_unit(point[None])[0], -result.fun
+
+
+class AsyncBayesStrategy(BayesStrategy):
+    """:class:`BayesStrategy` that proposes one point per free worker.
+
+    ``ask(n)`` returns up to ``n`` points: the next points of the Sobol initial
+    design while it lasts, then argmaxes of the acquisition on a GP fitted to
+    every told score, with the pending points (asked, not yet told) put in the
+    GP at its posterior mean (kriging believer), so that no proposal repeats or
+    crowds a point being evaluated. ``tell`` adds the observation and drops the
+    point from the pending ones. On a finite space no point is asked twice, and
+    when ``n_iter`` covers the whole grid every point is asked once, in grid
+    order. ``n_iter`` points are asked in all; ``n_points`` is not used.
+
+    Unlike the batches of :class:`BayesStrategy`, the best score that EI and PI
+    improve on includes the believed values of the pending points (the kriging
+    believer of Ginsbourger et al. 2010), so a point next to a pending one gains
+    little. Proposals are made while workers wait, so they are kept cheap: the
+    GP is refitted only when a score came in since the last ask, and its
+    likelihood search starts from the last kernel, with random restarts every
+    ``RESTART_EVERY``-th fit.
+
+    Parameters are those of :class:`BayesStrategy`.
+
+    Attributes
+    ----------
+    X_, y_, surrogate_
+        As in :class:`BayesStrategy`; ``X_`` and ``y_`` are in the order the
+        points were told.
+    pending_ : ndarray of shape (n_pending, n_columns)
+        The encoded points asked and not yet told.
+    """
+
+    def __init__(self, space, rng, **kwargs):
+        super().__init__(space, rng, **kwargs)
+        self._pending: dict[int, np.ndarray] = {}  # trial id -> encoded point
+        self._n_fitted = 0  # told points the last surrogate was fitted on
+        self._best_fitted = -np.inf  # their best standardized score
+        self._n_fits = 0
+
+    @property
+    def pending_(self) -> np.ndarray:
+        return np.array(list(self._pending.values())).reshape(-1, self.space.n_columns)
+
+    def _ask(self, n: int | None) -> list[Trial]:
+        n = min(n or 1, self.n_iter - self.n_asked)
+        if n <= 0:
+            return []
+        if self._grid is not None and self.n_iter == len(self._grid):
+            points = self._grid[~self._grid_used][:n]
+        else:
+            start = min(self.n_asked, len(self._initial))
+            points = self._unique(self._initial[start:start + n])
+            self._mark_used(points)
+            if len(points) < n:
+                pending = np.vstack([self.pending_, points])
+                points = np.vstack([points, self._propose(n - len(points), pending,
+                                                            believed_incumbent=True)])
+        self._mark_used(points)
+        for offset, point in enumerate(points):
+            self._pending[self.n_asked + offset] = point
+        return [Trial(params) for params in self.space.from_unit(points)]
+
+    def _surrogate(self, n_restarts: int = 2) -> tuple[GaussianProcess, float]:
+        # the loop asks whenever a worker frees, often with no new score since the
+        # last ask: the GP fitted then is the same (before its pending fantasies)
+        if self.surrogate_ is not None and self._n_fitted == len(self.y_):
+            return self.surrogate_, self._best_fitted
+        # proposals are made while workers wait: the likelihood search starts from
+        # the last fit's kernel only (as Optuna's GP sampler does), with random
+        # restarts on every RESTART_EVERY-th fit to leave a poor local optimum
+        self._n_fits += 1
+        restarts = n_restarts if self._n_fits % RESTART_EVERY == 1 else 0
+        gp, self._best_fitted = super()._surrogate(restarts)
+        self._n_fitted = len(self.y_)
+        return gp, self._best_fitted
+
+    def tell(self, trial_id: int, score: float) -> None:
+        point = self._pending.pop(trial_id)
+        self.X_ = np.vstack([self.X_, point[None]])
+        self.y_ = np.append(self.y_, float(score))
