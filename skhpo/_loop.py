@@ -22,7 +22,6 @@ with the cause in its fit error, and the search goes on.
 
 from __future__ import annotations
 
-import math
 import os
 import pickle
 import time

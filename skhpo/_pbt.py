@@ -66,7 +66,27 @@ def explore(params: dict, dims: dict, mutable: list, rng: np.random.RandomState,
     return new
 
 
-class PBTStrategy(BatchStrategy):
+class _PopulationSettings:
+    """The settings both PBT strategies keep, and the budget they imply."""
+
+    def _set_settings(self, population_size, max_resources, perturbation_interval,
+                      mutable_params, quantile_fraction, resample_probability,
+                      perturbation_factors, release) -> None:
+        self.population_size = population_size
+        self.max_resources = max_resources
+        self.interval = perturbation_interval
+        self.mutable = list(mutable_params)
+        self.quantile_fraction = quantile_fraction
+        self.resample_probability = resample_probability
+        self.factors = tuple(perturbation_factors)
+        self.release = release
+
+    @property
+    def max_trials(self) -> int:
+        return self.population_size * math.ceil(self.max_resources / self.interval)
+
+
+class PBTStrategy(_PopulationSettings, BatchStrategy):
     """Ask/tell population-based training (synchronous rounds).
 
     Round 0 trains ``population_size`` samples of the space for
@@ -89,14 +109,9 @@ class PBTStrategy(BatchStrategy):
                  mutable_params, quantile_fraction, resample_probability,
                  perturbation_factors, release=None):
         super().__init__(space, rng)
-        self.population_size = population_size
-        self.max_resources = max_resources
-        self.interval = perturbation_interval
-        self.mutable = list(mutable_params)
-        self.quantile_fraction = quantile_fraction
-        self.resample_probability = resample_probability
-        self.factors = tuple(perturbation_factors)
-        self.release = release
+        self._set_settings(population_size, max_resources, perturbation_interval,
+                           mutable_params, quantile_fraction, resample_probability,
+                           perturbation_factors, release)
         self.round = 0
         self.step = 0
         self.schedules_: list[list[tuple[int, dict]]] = []
@@ -104,9 +119,6 @@ class PBTStrategy(BatchStrategy):
         self._last_trial = np.full(population_size, -1)  # trial index per member
         self._params: list[dict] = []
 
-    @property
-    def max_trials(self) -> int:
-        return self.population_size * math.ceil(self.max_resources / self.interval)
 
     def ask_batch(self) -> list[Trial]:
         if self.step >= self.max_resources:
@@ -197,7 +209,7 @@ class _Member:
     told_schedule: list = field(default_factory=list)
 
 
-class AsyncPBTStrategy(Strategy):
+class AsyncPBTStrategy(_PopulationSettings, Strategy):
     """Asynchronous population-based training: no global round.
 
     Each member has at most one trial running, of ``perturbation_interval``
@@ -233,21 +245,13 @@ class AsyncPBTStrategy(Strategy):
                  mutable_params, quantile_fraction, resample_probability,
                  perturbation_factors, release=None):
         super().__init__(space, rng)
-        self.population_size = population_size
-        self.max_resources = max_resources
-        self.interval = perturbation_interval
-        self.mutable = list(mutable_params)
-        self.quantile_fraction = quantile_fraction
-        self.resample_probability = resample_probability
-        self.factors = tuple(perturbation_factors)
-        self.release = release
+        self._set_settings(population_size, max_resources, perturbation_interval,
+                           mutable_params, quantile_fraction, resample_probability,
+                           perturbation_factors, release)
         self._members: list[_Member] = []
         self._ready: deque[int] = deque()  # members waiting for a worker, oldest first
         self._running: dict[int, int] = {}  # trial id -> member
 
-    @property
-    def max_trials(self) -> int:
-        return self.population_size * math.ceil(self.max_resources / self.interval)
 
     @property
     def schedules_(self) -> list[list[tuple[int, dict]]]:

@@ -12,11 +12,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
-from sklearn.linear_model import LogisticRegression, SGDClassifier
+from sklearn.linear_model import SGDClassifier
 
 import skhpo
 from conftest import SMALL_SEARCHES
-from skhpo import GeneticSearchCV, HyperbandSearchCV, PBTSearchCV, Real
+from skhpo import GeneticSearchCV, HyperbandSearchCV, Real
 from skhpo._loop import CheckpointMismatchError
 from skhpo.callbacks import SearchCallback
 from skhpo.testing import assert_same_results

@@ -10,7 +10,6 @@ still being evaluated put in the model the same way.
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 from scipy.optimize import minimize
