@@ -9,6 +9,12 @@ busy      Busy fraction = (fit time actually slept) / (wall time x n_jobs) of ab
           tool; ``partial_fit`` sleeps a tenth of it. The sleeps are logged by the
           estimator itself; the fit time the search reports in ``cv_results_``
           (``mean_fit_time x n_splits`` summed over rows) is kept as a check.
+          "Busy when work was ready" leaves out the worker-seconds idle because
+          the algorithm had nothing to start (see ``NothingToStart``): a
+          synchronous batch draining, or an asynchronous rung or round waiting for
+          the results it depends on. What is left idle is the engine's own cost.
+          ``--partial-fit-share 1.0`` makes every partial_fit call sleep as long
+          as a fit (median 0.2 s).
 overhead  Wall time of about 1,000 candidates x 3 folds of ``NoopRegressor`` (fit
           returns at once) divided by that of GridSearchCV on a 1,000-point grid
           run just before it (each run is paired with its own grid run, since the
@@ -105,7 +111,8 @@ N_ROWS_BUSY = 300
 N_ROWS_OVERHEAD = 30
 BUSY_FIELDS = ("tool", "asynchronous", "n_jobs", "repeat", "median_s", "n_trials", "n_fits",
                "wall_time_s", "slept_s", "reported_fit_time_s", "busy_fraction",
-               "lpt_busy_bound", "best_score", "skhpo_commit")
+               "lpt_busy_bound", "nothing_to_start_s", "engine_busy_fraction",
+               "partial_fit_share", "best_score", "skhpo_commit")
 OVERHEAD_FIELDS = ("tool", "asynchronous", "n_jobs", "repeat", "n_candidates",
                    "wall_time_s", "grid_wall_time_s", "ratio_to_grid", "skhpo_commit")
 
@@ -267,11 +274,55 @@ def lpt_busy_bound(durations, n_jobs):
     return float(np.sum(durations) / (n_jobs * max(finish))) if len(durations) else np.nan
 
 
+class NothingToStart:
+    """Worker-seconds left idle because the algorithm had no trial to start.
+
+    Wraps ``SearchLoop._dispatch_new`` while active: after each call, the workers
+    that still have no task (``n_jobs`` minus the tasks in flight) stay idle
+    until the next call, and the loop had just asked the strategy for as many
+    trials as were free, so that idle time is the algorithm's (a synchronous
+    batch draining, an asynchronous rung or round waiting for results), not the
+    engine's. ``busy / (1 - nothing_to_start / (wall x n_jobs))`` is then the
+    busy fraction of the time the engine had work to give.
+    """
+
+    def __init__(self, n_jobs):
+        from skhpo._loop import SearchLoop
+        self.n_jobs, self.loop_class = n_jobs, SearchLoop
+        self.seconds, self._last = 0.0, None
+
+    def __enter__(self):
+        original = self.loop_class._dispatch_new
+        counter = self
+
+        def dispatch_new(loop):
+            stop = original(loop)
+            now = time.perf_counter()
+            if counter._last is not None:
+                then, idle = counter._last
+                counter.seconds += idle * (now - then)
+            counter._last = (now, max(0, counter.n_jobs - len(loop._running)))
+            return stop
+
+        self._original = original
+        self.loop_class._dispatch_new = dispatch_new
+        return self
+
+    def __exit__(self, *exc):
+        self.loop_class._dispatch_new = self._original
+        if self._last is not None:  # until the end of fit
+            then, idle = self._last
+            self.seconds += idle * (time.perf_counter() - then)
+        return False
+
+
 def run_busy(tool, n_jobs, repeat):
     X, y = _data(N_ROWS_BUSY)
+    nothing_to_start = np.nan
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "sleeps.txt")
-        estimator = SleepyRegressor(median_s=MEDIAN_S, log_path=log)
+        estimator = SleepyRegressor(median_s=MEDIAN_S, log_path=log,
+                                    partial_fit_share=PARTIAL_FIT_SHARE)
         start = time.perf_counter()
         if tool == "optuna":
             study, tasks = run_optuna(estimator, X, y, n_trials=80, n_jobs=n_jobs,
@@ -280,7 +331,12 @@ def run_busy(tool, n_jobs, repeat):
             n_trials, best = len(study.trials), study.best_value
         else:
             search = make_busy_search(tool, estimator, n_jobs=n_jobs, seed=repeat)
-            search.fit(X, y)
+            if tool == "random":
+                search.fit(X, y)
+            else:
+                with NothingToStart(n_jobs) as idle:
+                    search.fit(X, y)
+                nothing_to_start = idle.seconds
             wall = time.perf_counter() - start
             res = search.cv_results_
             n_trials = len(res["params"])
@@ -290,12 +346,16 @@ def run_busy(tool, n_jobs, repeat):
         reported = float(np.nansum(tasks))
         sleeps = _read_log(log)
         n_fits, slept = len(sleeps), float(sleeps.sum())
+    busy = slept / (wall * n_jobs)
     return dict(tool=tool, asynchronous=split_tool(tool)[1], n_jobs=n_jobs, repeat=repeat,
                 median_s=MEDIAN_S, n_trials=n_trials, n_fits=n_fits, wall_time_s=wall,
                 slept_s=slept,
-                reported_fit_time_s=reported, busy_fraction=slept / (wall * n_jobs),
+                reported_fit_time_s=reported, busy_fraction=busy,
                 lpt_busy_bound=lpt_busy_bound(tasks, n_jobs),
-                best_score=best, skhpo_commit=SKHPO_COMMIT)
+                nothing_to_start_s=nothing_to_start,
+                engine_busy_fraction=busy / (1 - nothing_to_start / (wall * n_jobs)),
+                partial_fit_share=PARTIAL_FIT_SHARE, best_score=best,
+                skhpo_commit=SKHPO_COMMIT)
 
 
 def _overhead_wall(tool, n_jobs, repeat):
@@ -345,19 +405,23 @@ def summarize_busy(df):
     lines = [
         "| tool | " + " | ".join(f"busy, n_jobs={j}" for j in jobs) + " | "
         + " | ".join(f"LPT bound, n_jobs={j}" for j in jobs) + " | "
-        + " | ".join(f"wall (s), n_jobs={j}" for j in jobs)
+        + " | ".join(f"wall (s), n_jobs={j}" for j in jobs) + " | "
+        + " | ".join(f"busy when work was ready, n_jobs={j}" for j in jobs)
         + " | trials | fit time slept (s) | reported / slept | best score | runs |",
-        "|---|" + "---:|" * (3 * len(jobs) + 5),
+        "|---|" + "---:|" * (4 * len(jobs) + 5),
     ]
     for tool in tools:
         d = df[df.tool == tool]
         busy = [d[d.n_jobs == j].busy_fraction.median() for j in jobs]
         bound = [d[d.n_jobs == j].lpt_busy_bound.median() for j in jobs]
         wall = [d[d.n_jobs == j].wall_time_s.median() for j in jobs]
+        engine = [d[d.n_jobs == j].engine_busy_fraction.median()
+                  if "engine_busy_fraction" in d else np.nan for j in jobs]
         lines.append(
             f"| {tool} | " + " | ".join(f"{b:.0%}" for b in busy) + " | "
             + " | ".join(f"{b:.0%}" for b in bound) + " | "
-            + " | ".join(f"{w:.1f}" for w in wall)
+            + " | ".join(f"{w:.1f}" for w in wall) + " | "
+            + " | ".join("n/a" if np.isnan(e) else f"{e:.0%}" for e in engine)
             + f" | {d.n_trials.median():.0f} | {d.slept_s.median():.1f} | "
             f"{(d.reported_fit_time_s / d.slept_s).median():.3f} | "
             f"{d.best_score.median():.4f} | {len(d)} |"
@@ -405,6 +469,7 @@ def _skhpo_commit():
 
 SKHPO_COMMIT = "unknown"
 MEDIAN_S = 0.2
+PARTIAL_FIT_SHARE = 0.1
 
 
 def versions():
@@ -456,6 +521,9 @@ def main(argv=None):
     parser.add_argument("--median-s", type=float, default=0.2,
                         help="median fit sleep of the busy part (a smaller one for a "
                              "quick check of the script)")
+    parser.add_argument("--partial-fit-share", type=float, default=0.1,
+                        help="sleep of one partial_fit call as a share of the fit sleep "
+                             "(1.0: every partial_fit call sleeps as long as a fit)")
     parser.add_argument("--out", default="benchmarks/results/engine",
                         help="prefix of <out>_busy.csv, <out>_overhead.csv and <out>.md")
     parser.add_argument("--append", action="store_true",
@@ -464,8 +532,8 @@ def main(argv=None):
                         help="only rebuild <out>.md from the CSVs")
     args = parser.parse_args(argv)
 
-    global SKHPO_COMMIT, MEDIAN_S
-    MEDIAN_S = args.median_s
+    global SKHPO_COMMIT, MEDIAN_S, PARTIAL_FIT_SHARE
+    MEDIAN_S, PARTIAL_FIT_SHARE = args.median_s, args.partial_fit_share
     import skhpo  # noqa: F401  (import now: the whole run uses one version)
     SKHPO_COMMIT = _skhpo_commit()
     out = Path(args.out)
@@ -488,8 +556,12 @@ def main(argv=None):
     sections = []
     if csv_paths["busy"].exists():
         df = pd.read_csv(csv_paths["busy"])
-        sections.append("Busy fraction = fit time slept / (wall time x n_jobs), medians "
-                        f"over repeats:\n\n{summarize_busy(df)}\n")
+        shares = ", ".join(f"{v:g}" for v in sorted(set(df.get("partial_fit_share", [0.1]))))
+        sections.append("Busy fraction = fit time slept / (wall time x n_jobs); busy when "
+                        "work was ready = the same without the worker-seconds idle because "
+                        "the algorithm had no trial to start; medians over repeats; "
+                        f"partial_fit sleeps {shares} x the fit sleep:\n\n"
+                        f"{summarize_busy(df)}\n")
     if csv_paths["overhead"].exists():
         df = pd.read_csv(csv_paths["overhead"])
         sections.append("Engine overhead, do-nothing estimator, cv=3: median wall time, and "
