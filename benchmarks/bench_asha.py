@@ -15,6 +15,11 @@ hyperband        skhpo HyperbandSearchCV(resource="partial_fit", min_resources=1
                  max_resources=27, factor=3, sampler="random", n_jobs=2): one
                  Hyperband iteration, 49 candidates in 4 brackets, promoted nets
                  continue; 357 epochs per fold by the schedule.
+hyperband_async_checkpoint
+                 hyperband_async with ``checkpoint=<a file>``: the search state,
+                 with every live net, is written after every finished trial. The
+                 seconds spent writing it (``checkpoint_s``, timed around
+                 ``skhpo._loop.save_checkpoint``) and its size are recorded.
 hyperband_async  the same with ``asynchronous=True``, run only when the installed
                  HyperbandSearchCV has that parameter (a row with the error otherwise).
 ray_asha         Ray Tune ``ASHAScheduler(time_attr="training_iteration", max_t=27,
@@ -97,7 +102,8 @@ from torch import nn  # noqa: E402
 
 from skhpo import HyperbandSearchCV, Integer, Real  # noqa: E402
 
-TOOLS = ("hyperband", "hyperband_async", "ray_asha", "optuna_hyperband", "optuna_sha")
+TOOLS = ("hyperband", "hyperband_async", "hyperband_async_checkpoint", "ray_asha",
+         "optuna_hyperband", "optuna_sha")
 N_JOBS = 2
 N_FOLDS = 3
 MAX_EPOCHS = 27
@@ -339,6 +345,29 @@ def start_joblib_workers():
     return time.perf_counter() - start
 
 
+class CheckpointTimer:
+    """Time every ``save_checkpoint`` call of the search loop while active."""
+
+    def __enter__(self):
+        from skhpo import _loop
+        self.seconds, self.writes, self.bytes = 0.0, 0, 0
+        self._module, self._original = _loop, _loop.save_checkpoint
+
+        def timed(path, state):
+            start = time.perf_counter()
+            self._original(path, state)
+            self.seconds += time.perf_counter() - start
+            self.writes += 1
+            self.bytes = os.path.getsize(path)
+
+        _loop.save_checkpoint = timed
+        return self
+
+    def __exit__(self, *exc):
+        self._module.save_checkpoint = self._original
+        return False
+
+
 def has_asynchronous():
     return "asynchronous" in HyperbandSearchCV(make_net(), {}).get_params()
 
@@ -355,7 +384,7 @@ def run_one(tool, seed, X, y, log_dir):
             os.remove(path)
     budget = hyperband_epochs_per_fold(MAX_EPOCHS)
     row = {"tool": tool, "seed": seed, "error": "", "startup_s": 0.0}
-    if tool == "hyperband_async" and not has_asynchronous():
+    if tool.startswith("hyperband_async") and not has_asynchronous():
         row["error"] = "HyperbandSearchCV has no 'asynchronous' parameter"
         return row
     torch.manual_seed(seed)
@@ -371,10 +400,18 @@ def run_one(tool, seed, X, y, log_dir):
                  "module__dropout": Real(0.0, 0.5)},
                 resource="partial_fit", min_resources=MIN_EPOCHS, max_resources=MAX_EPOCHS,
                 factor=FACTOR, sampler="random", cv=cv, random_state=seed, n_jobs=N_JOBS)
-            if tool == "hyperband_async":
+            if tool.startswith("hyperband_async"):
                 search.set_params(asynchronous=True)
-            search.fit(X_train, y_train)
+            if tool == "hyperband_async_checkpoint":
+                checkpoint = str(Path(log_dir) / f"{tool}_{seed}.ckpt")
+                if os.path.exists(checkpoint):
+                    os.remove(checkpoint)
+                search.set_params(checkpoint=checkpoint)
+            with CheckpointTimer() as timer:
+                search.fit(X_train, y_train)
             wall = time.perf_counter() - start
+            row.update(checkpoint_s=timer.seconds, checkpoint_writes=timer.writes,
+                       checkpoint_mib=timer.bytes / 2**20)
             refit_epochs = len(search.best_estimator_.history)
             params, best_cv = search.best_params_, search.best_score_
             n_trials = len(set(map(repr, search.cv_results_["params"])))
@@ -408,18 +445,24 @@ def run_one(tool, seed, X, y, log_dir):
 def summarize(df):
     ok = df[df["error"].isna() | (df["error"] == "")].copy()
     reference = "hyperband_async" if (ok.tool == "hyperband_async").any() else "hyperband"
+    if "checkpoint_s" not in ok:
+        ok["checkpoint_s"] = np.nan
     ref_wall = ok[ok.tool == reference].set_index("seed")["wall_time_s"]
     ok["wall_ratio"] = ok["wall_time_s"] / ok["seed"].map(ref_wall)
     lines = ["| tool | seeds | median best CV | median test | median epochs (all folds) "
              f"| median trials | median wall s | wall / {reference}'s (same seed) "
-             "| median busy |",
-             "|---|---|---|---|---|---|---|---|---|"]
+             "| median busy | checkpoint writes: median s (share of wall) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     for tool, runs in ok.groupby("tool", sort=False):
         lines.append(
             f"| {tool} | {len(runs)} | {runs.best_cv_score.median():.4f} | "
             f"{runs.test_score.median():.4f} | {runs.epochs.median():.0f} | "
             f"{runs.n_trials.median():.0f} | {runs.wall_time_s.median():.1f} | "
-            f"{runs.wall_ratio.median():.2f} | {runs.busy.median():.2f} |")
+            f"{runs.wall_ratio.median():.2f} | {runs.busy.median():.2f} | "
+            + (f"{runs.checkpoint_s.median():.2f} "
+               f"({(runs.checkpoint_s / runs.wall_time_s).median():.1%}) |"
+               if runs.checkpoint_s.notna().any() and runs.checkpoint_s.max() > 0
+               else "none |"))
     lines.append("")
     failed = df[~(df["error"].isna() | (df["error"] == ""))]
     for _, row in failed.drop_duplicates(["tool"]).iterrows():
@@ -468,7 +511,8 @@ def main(argv=None):
         X, y = load_data()
         fields = ["tool", "seed", "best_cv_score", "test_score", "epochs", "refit_epochs",
                   "n_trials", "wall_time_s", "busy", "startup_s", "load_avg_1m",
-                  "best_params", "error"]
+                  "checkpoint_s", "checkpoint_writes", "checkpoint_mib", "best_params",
+                  "error"]
         mode = "a" if args.append and csv_path.exists() else "w"
         with open(csv_path, mode, newline="") as fh, \
                 tempfile.TemporaryDirectory(prefix="bench_asha_") as log_dir:
