@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from collections import deque
 from dataclasses import dataclass, field
 from numbers import Integral, Real as RealNumber
 
@@ -213,10 +212,10 @@ class AsyncPBTStrategy(_PopulationSettings, Strategy):
     """Asynchronous population-based training: no global round.
 
     Each member has at most one trial running, of ``perturbation_interval``
-    units. When a member is ready to continue (its trial was told and a worker
-    asks), it is ranked against the current population, the latest told score of
-    every member still training (Jaderberg et al. 2017; Ray Tune's
-    ``PopulationBasedTraining``). In the bottom ``quantile_fraction`` it copies
+    units. Members ready to continue (their trial was told) start as workers
+    free, the least trained first. A member that starts is ranked against the
+    current population, the latest told score of every member still training
+    (Jaderberg et al. 2017; Ray Tune's ``PopulationBasedTraining``). In the bottom ``quantile_fraction`` it copies
     the latest told models of a member of the top quantile (exploit; the donor
     keeps its models and continues) and perturbs that member's parameters
     (explore); otherwise it continues its own models. A donor is never less
@@ -249,9 +248,8 @@ class AsyncPBTStrategy(_PopulationSettings, Strategy):
                            mutable_params, quantile_fraction, resample_probability,
                            perturbation_factors, release)
         self._members: list[_Member] = []
-        self._ready: deque[int] = deque()  # members waiting for a worker, oldest first
+        self._ready: list[int] = []  # members waiting for a worker, oldest first
         self._running: dict[int, int] = {}  # trial id -> member
-
 
     @property
     def schedules_(self) -> list[list[tuple[int, dict]]]:
@@ -276,7 +274,11 @@ class AsyncPBTStrategy(_PopulationSettings, Strategy):
             self._ready.extend(range(self.population_size))
         trials = []
         while self._ready and (n is None or len(trials) < n):
-            trials.append(self._continue(self._ready.popleft()))
+            # the member furthest behind has the most training left: started
+            # first, the population ends together instead of one member alone
+            index = min(self._ready, key=lambda k: self._members[k].progress)
+            self._ready.remove(index)
+            trials.append(self._continue(index))
         return trials
 
     def _continue(self, index: int) -> Trial:

@@ -422,6 +422,19 @@ def test_pbt_async_never_copies_a_less_trained_member():
     assert by_member[0].resource == 6
 
 
+def test_pbt_async_starts_the_least_trained_ready_member_first():
+    strategy = _async_strategy(population_size=3, max_resources=8)
+    first = strategy.ask(3)
+    strategy.tell(first[0].id, 0.5)
+    ahead = strategy.ask(1)[0]
+    strategy.tell(ahead.id, 0.6)  # member 0: step 4, ready first
+    strategy.tell(first[2].id, 0.4)  # member 2: step 2, ready later
+    strategy.tell(first[1].id, 0.3)  # member 1: step 2, ready last
+    # both members at step 2 go before member 0, which waited longest; ties: oldest
+    assert [t.info["member"] for t in strategy.ask(1)] == [2]
+    assert [t.info["member"] for t in strategy.ask(2)] == [1, 0]
+
+
 @pytest.mark.parametrize("n_workers, seed", [(3, 0), (5, 1), (8, 2), (1, 3)])
 def test_pbt_async_lineage_budget_and_releases(n_workers, seed):
     released = []
