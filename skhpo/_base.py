@@ -180,6 +180,22 @@ class BaseSearchCV(SklearnBaseSearchCV):
             return []
         return list(self.callbacks) if isinstance(self.callbacks, list) else [self.callbacks]
 
+    def _check_checkpoint(self) -> None:
+        """A checkpoint path must be writable before the first trial runs."""
+        if self.checkpoint is None:
+            return
+        path = os.fspath(self.checkpoint)
+        if not path:
+            raise ValueError(
+                "checkpoint='' is not a file path. Pass a path such as "
+                "checkpoint='search.ckpt' to save the search and resume it, or "
+                "checkpoint=None (the default) to keep no checkpoint.")
+        folder = os.path.dirname(os.path.abspath(path))
+        if not os.path.isdir(folder):
+            raise ValueError(
+                f"checkpoint={path!r}: the folder {folder!r} does not exist. Create it "
+                "first, or choose a path in an existing folder.")
+
     # -- fit ------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -203,6 +219,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         """
         space = self._check_space()
         self._check_search_parameters(space)
+        self._check_checkpoint()
         scorers, refit_metric = self._get_scorers()
         X, y = indexable(X, y)
         params = _check_method_params(X, params=params)

@@ -162,6 +162,26 @@ def test_a_checkpoint_of_another_search_is_an_error_naming_what_differs(tmp_path
     SMALL_SEARCHES["bayes"](checkpoint=checkpoint, n_jobs=2, verbose=0).fit(X, y)
 
 
+@pytest.mark.parametrize("name", sorted(SMALL_SEARCHES))
+@pytest.mark.parametrize("checkpoint, match", [
+    ("", r"checkpoint='' is not a file path"),
+    ("no/such/folder/search.ckpt", r"checkpoint='no/such/folder/search.ckpt': the folder .* "
+                                   "does not exist"),
+])
+def test_a_checkpoint_path_that_cannot_be_written_is_an_error_before_any_fit(
+        name, checkpoint, match, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    search = SMALL_SEARCHES[name](checkpoint=checkpoint)
+
+    def fitted(*args, **kwargs):
+        raise AssertionError("a model was fitted before the checkpoint was checked")
+
+    for method in ("fit", "partial_fit"):
+        monkeypatch.setattr(type(search.estimator), method, fitted, raising=False)
+    with pytest.raises(ValueError, match=match):
+        search.fit(X, y)
+
+
 def test_a_finished_checkpoint_refits_nothing_but_the_best(tmp_path):
     checkpoint = str(tmp_path / "search.ckpt")
     first = SMALL_SEARCHES["pbt"](checkpoint=checkpoint).fit(X, y)
