@@ -682,6 +682,7 @@ class GeneticSearchCV(BaseSearchCV):
         max_time=None,
         checkpoint=None,
         asynchronous=False,
+        devices=None,
     ):
         super().__init__(
             estimator,
@@ -699,6 +700,7 @@ class GeneticSearchCV(BaseSearchCV):
             max_time=max_time,
             checkpoint=checkpoint,
             asynchronous=asynchronous,
+            devices=devices,
         )
         self.population_size = population_size
         self.n_generations = n_generations

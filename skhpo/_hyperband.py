@@ -625,6 +625,7 @@ feature_names_in_
         max_time=None,
         checkpoint=None,
         asynchronous=False,
+        devices=None,
     ):
         super().__init__(
             estimator,
@@ -642,6 +643,7 @@ feature_names_in_
             max_time=max_time,
             checkpoint=checkpoint,
             asynchronous=asynchronous,
+            devices=devices,
         )
         self.resource = resource
         self.max_resources = max_resources

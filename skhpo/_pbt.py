@@ -502,6 +502,7 @@ multimetric_
         max_time=None,
         checkpoint=None,
         asynchronous=False,
+        devices=None,
     ):
         super().__init__(
             estimator,
@@ -519,6 +520,7 @@ multimetric_
             max_time=max_time,
             checkpoint=checkpoint,
             asynchronous=asynchronous,
+            devices=devices,
         )
         self.population_size = population_size
         self.max_resources = max_resources

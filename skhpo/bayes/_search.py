@@ -190,6 +190,7 @@ class BayesSearchCV(BaseSearchCV):
         max_time=None,
         checkpoint=None,
         asynchronous=False,
+        devices=None,
     ):
         super().__init__(
             estimator,
@@ -207,6 +208,7 @@ class BayesSearchCV(BaseSearchCV):
             max_time=max_time,
             checkpoint=checkpoint,
             asynchronous=asynchronous,
+            devices=devices,
         )
         self.n_iter = n_iter
         self.n_initial_points = n_initial_points
