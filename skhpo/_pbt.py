@@ -366,7 +366,8 @@ class PBTSearchCV(BaseSearchCV):
     perturbation_factors : tuple of float, default=(0.8, 1.2)
         Factors an explored number is multiplied by.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, random_state, \
-error_score, return_train_score, callbacks, max_time, checkpoint
+error_score, return_train_score, callbacks, max_time, checkpoint, \
+devices
         As in :class:`~skhpo.BayesSearchCV`.
     asynchronous : bool, default=False
         If False, rounds are synchronous: every member trains its interval, then
@@ -410,6 +411,9 @@ multimetric_
         and came back from worker processes (0 when the tasks ran in this
         process: ``n_jobs=1`` or the threading backend). Models trained to
         ``max_resources`` are never continued, so they are not sent back.
+    devices_ : list of str or None
+        The device slots (``devices``, or what ``"auto"`` found); None when
+        ``devices=None``.
 
     See Also
     --------
