@@ -30,6 +30,7 @@ from sklearn.model_selection import check_cv
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import indexable
 
+from ._devices import DeviceSlots, check_devices, move_to_device, resolve_devices
 from ._evaluate import EvaluationContext, Evaluator, FromScratchEvaluator
 from ._executor import make_executor
 from ._history import SearchHistory
@@ -38,6 +39,7 @@ from ._sklearn_compat import (
     NULL_CALLBACK_CONTEXT,
     Interval,
     SklearnBaseSearchCV,
+    StrOptions,
     _check_method_params,
     _fit_context,
     _insert_error_scores,
@@ -75,6 +77,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         "max_time": [Interval(numbers.Real, 0, None, closed="neither"), None],
         "checkpoint": [str, os.PathLike, None],
         "asynchronous": ["boolean"],
+        "devices": [StrOptions({"auto"}), list, None],
     }
 
     @abstractmethod
@@ -96,6 +99,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         max_time=None,
         checkpoint=None,
         asynchronous=False,
+        devices=None,
     ):
         super().__init__(
             estimator=estimator,
@@ -114,9 +118,11 @@ class BaseSearchCV(SklearnBaseSearchCV):
         self.max_time = max_time
         self.checkpoint = checkpoint
         self.asynchronous = asynchronous
+        self.devices = devices
 
     # Set during fit only; never pickled (an evaluator holds the joblib pool).
-    _TRANSIENT_ATTRIBUTES = ("_evaluator", "_strategy", "_executor", "_fingerprint")
+    _TRANSIENT_ATTRIBUTES = ("_evaluator", "_strategy", "_executor", "_fingerprint",
+                             "_device_slots")
 
     def __getstate__(self):
         state = super().__getstate__()
@@ -218,6 +224,8 @@ class BaseSearchCV(SklearnBaseSearchCV):
             The fitted search.
         """
         space = self._check_space()
+        device_param = check_devices(self.devices, self.estimator,
+                                     {name for sub in space.subspaces for name in sub})
         self._check_search_parameters(space)
         self._check_checkpoint()
         scorers, refit_metric = self._get_scorers()
@@ -244,6 +252,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
         base_estimator = clone(self.estimator)
 
         executor = make_executor(self.n_jobs, self.pre_dispatch)
+        self.devices_ = resolve_devices(self.devices, executor.n_workers)
         try:
             context = EvaluationContext(
                 estimator=base_estimator,
@@ -261,6 +270,8 @@ class BaseSearchCV(SklearnBaseSearchCV):
                 y_task=executor.share(y),
             )
             self._executor = executor
+            self._device_slots = (None if self.devices_ is None else
+                                  DeviceSlots(self.devices_, device_param, executor.n_workers))
             self._fingerprint = self._search_fingerprint(X, y, splits, params)
             history = self._run_search(
                 space, self._make_evaluator(context), callback_ctx=root_ctx,
@@ -268,7 +279,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
             )
         finally:
             executor.shutdown()
-            for name in ("_executor", "_fingerprint"):
+            for name in ("_executor", "_fingerprint", "_device_slots"):
                 self.__dict__.pop(name, None)
 
         if not history.out:
@@ -294,6 +305,8 @@ class BaseSearchCV(SklearnBaseSearchCV):
         self.scorer_ = scorers._scorers if isinstance(scorers, _MultimetricScorer) else scorers
         self.cv_results_ = results
         if self.refit:
+            if self.devices_ is not None:  # in this process, on the first device
+                move_to_device(base_estimator, device_param, self.devices_[0])
             self._refit(base_estimator, X, y, routed_params, root_ctx, metadata)
 
         root_ctx.call_on_fit_task_end(estimator=self, X=X, y=y, metadata=metadata)
@@ -405,6 +418,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
             checkpoint=self.checkpoint,
             fingerprint=self._fingerprint,
             error_score=self.error_score,
+            devices=self._device_slots,
         )
         if self.checkpoint is not None:
             state = load_checkpoint(self.checkpoint, self._fingerprint)
@@ -424,7 +438,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
     def _search_fingerprint(self, X, y, splits, params) -> dict:
         """What a checkpoint must match to be resumed by this ``fit``."""
         ignored = {"n_jobs", "pre_dispatch", "verbose", "callbacks", "max_time",
-                   "checkpoint", "error_score"}
+                   "checkpoint", "error_score", "devices"}
         settings = {k: v for k, v in self.get_params(deep=False).items() if k not in ignored}
         return {
             "searcher": type(self).__name__,

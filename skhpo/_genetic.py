@@ -538,6 +538,20 @@ class GeneticSearchCV(BaseSearchCV):
         population if it scores better (see Notes); workers never wait for a
         generation to end, and results depend on timing. The number of
         evaluations is the same in both modes.
+    devices : "auto" or list of str, default=None
+        Devices for the estimator's device parameter (a skorch net's
+        ``device``, or a Pipeline step's ``<step>__device``), set in each
+        (trial, fold) task before it fits. A list holds one slot per entry: a
+        task runs only while it holds a free slot, so ``["cuda:0", "cuda:1"]``
+        runs at most one task on each GPU, a device listed twice runs two, and
+        at most ``min(n_jobs, len(devices))`` tasks run at once. ``"auto"``:
+        one slot per visible GPU (``torch.cuda.device_count()``); without a GPU
+        or torch, one ``"cpu"`` slot per worker. Models kept between rungs or
+        rounds (incremental searches) wait on the CPU, so the GPUs hold only
+        the running tasks' models. A fit that runs out of GPU memory gets
+        ``error_score``, its fit error naming the device, and the search goes
+        on. The refit runs on the first device. None: the estimator's own
+        device is used.
 
     Attributes
     ----------
@@ -571,6 +585,9 @@ class GeneticSearchCV(BaseSearchCV):
         The algorithm's state: ``population_`` (the last generation, encoded in the
         unit cube of :class:`~skhpo.space.Space`; the final population when
         ``asynchronous=True``), ``fitness_`` and ``history_``.
+    devices_ : list of str or None
+        The device slots (``devices``, or what ``"auto"`` found); None when
+        ``devices=None``.
 
     See Also
     --------
@@ -682,6 +699,7 @@ class GeneticSearchCV(BaseSearchCV):
         max_time=None,
         checkpoint=None,
         asynchronous=False,
+        devices=None,
     ):
         super().__init__(
             estimator,
@@ -699,6 +717,7 @@ class GeneticSearchCV(BaseSearchCV):
             max_time=max_time,
             checkpoint=checkpoint,
             asynchronous=asynchronous,
+            devices=devices,
         )
         self.population_size = population_size
         self.n_generations = n_generations

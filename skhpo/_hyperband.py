@@ -489,6 +489,20 @@ class HyperbandSearchCV(BaseSearchCV):
         is all done: results are the same for every ``n_jobs`` and backend. If
         True, a new trial starts as soon as a worker frees, chosen with every
         result known at that moment, and results depend on timing.
+    devices : "auto" or list of str, default=None
+        Devices for the estimator's device parameter (a skorch net's
+        ``device``, or a Pipeline step's ``<step>__device``), set in each
+        (trial, fold) task before it fits. A list holds one slot per entry: a
+        task runs only while it holds a free slot, so ``["cuda:0", "cuda:1"]``
+        runs at most one task on each GPU, a device listed twice runs two, and
+        at most ``min(n_jobs, len(devices))`` tasks run at once. ``"auto"``:
+        one slot per visible GPU (``torch.cuda.device_count()``); without a GPU
+        or torch, one ``"cpu"`` slot per worker. Models kept between rungs or
+        rounds (incremental searches) wait on the CPU, so the GPUs hold only
+        the running tasks' models. A fit that runs out of GPU memory gets
+        ``error_score``, its fit error naming the device, and the search goes
+        on. The refit runs on the first device. None: the estimator's own
+        device is used.
 
     Attributes
     ----------
@@ -524,6 +538,9 @@ feature_names_in_
         and came back from worker processes (0 when the tasks ran in this
         process: ``n_jobs=1`` or the threading backend). Models trained to
         ``max_resources`` are never continued, so they are not sent back.
+    devices_ : list of str or None
+        The device slots (``devices``, or what ``"auto"`` found); None when
+        ``devices=None``.
 
     See Also
     --------
@@ -625,6 +642,7 @@ feature_names_in_
         max_time=None,
         checkpoint=None,
         asynchronous=False,
+        devices=None,
     ):
         super().__init__(
             estimator,
@@ -642,6 +660,7 @@ feature_names_in_
             max_time=max_time,
             checkpoint=checkpoint,
             asynchronous=asynchronous,
+            devices=devices,
         )
         self.resource = resource
         self.max_resources = max_resources

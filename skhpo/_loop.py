@@ -32,6 +32,7 @@ from typing import Any
 
 import cloudpickle
 
+from ._devices import DeviceSlots, run_on_device
 from ._evaluate import Evaluator, Task
 from ._executor import Executor, WorkerLostError
 from ._history import SearchHistory, trial_score
@@ -52,6 +53,7 @@ class _Running:
 
     task: Task
     alone: bool = False
+    slot: int | None = None  # the device slot it holds
 
 
 @dataclass
@@ -81,6 +83,8 @@ class SearchLoop:
         Where to write the state after each told batch (or trial).
     fingerprint : dict
         What identifies this search in a checkpoint.
+    devices : DeviceSlots or None
+        Device slots: a task runs only while it holds one (see ``_devices.py``).
     """
 
     strategy: Strategy
@@ -95,6 +99,7 @@ class SearchLoop:
     checkpoint: str | None = None
     fingerprint: dict = field(default_factory=dict)
     error_score: Any = float("nan")
+    devices: DeviceSlots | None = None
 
     history: SearchHistory = field(default_factory=SearchHistory)
     iteration: int = 0
@@ -142,6 +147,7 @@ class SearchLoop:
         self._outputs: dict[int, list] = {}
         self._finished: list[Trial] = []
         self._suspects: deque[Task] = deque()
+        self._waiting: deque[Task] = deque()  # for a free device slot
         self._pending: dict[int, Trial] = {}
         self._stop = False  # a callback asked to stop: nothing new starts
         self._n_tasks = len(self.history.out)
@@ -160,6 +166,7 @@ class SearchLoop:
                     break
                 for future in self.executor.wait_first(list(self._running)):
                     self._receive(future)
+                self._start_waiting()
                 if not self.asynchronous and not self._running and not self._suspects:
                     if self._finished:
                         self._tell(sorted(self._finished, key=lambda t: t.id))
@@ -179,7 +186,9 @@ class SearchLoop:
         if self.asynchronous:
             # one trial's folds beyond the workers stay queued, so that a worker
             # that frees starts its next task without waiting for this loop
-            free = self.executor.n_workers + self.n_splits - len(self._running)
+            workers = (self.executor.n_workers if self.devices is None
+                       else self.devices.capacity)
+            free = workers + self.n_splits - len(self._running) - len(self._waiting)
             if free < self.n_splits:
                 return False
             trials = self.strategy.ask(free // self.n_splits)
@@ -204,11 +213,28 @@ class SearchLoop:
             self._submit(task)
 
     def _submit(self, task: Task, alone: bool = False) -> None:
-        future = self.executor.submit(task.fn, *task.args, **task.kwargs)
-        self._running[future] = _Running(task, alone)
+        if self.devices is None:
+            future = self.executor.submit(task.fn, *task.args, **task.kwargs)
+            self._running[future] = _Running(task, alone)
+            return
+        slot = self.devices.acquire()
+        if slot is None:  # every slot taken: it starts when one is given back
+            self._waiting.append(task)
+            return
+        future = self.executor.submit(run_on_device, self.devices.placement(slot), task.fn,
+                                      *task.args, **task.kwargs)
+        self._running[future] = _Running(task, alone, slot)
+
+    def _start_waiting(self) -> None:
+        """Start tasks that wait for a device slot (not while a dead worker's
+        tasks run again alone)."""
+        while self._waiting and not self._suspects and self.devices.has_free:
+            self._submit(self._waiting.popleft())
 
     def _receive(self, future) -> None:
         running = self._running.pop(future)
+        if running.slot is not None:
+            self.devices.release(running.slot)
         task = running.task
         try:
             output = future.result()

@@ -368,7 +368,8 @@ class PBTSearchCV(BaseSearchCV):
     perturbation_factors : tuple of float, default=(0.8, 1.2)
         Factors an explored number is multiplied by.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, random_state, \
-error_score, return_train_score, callbacks, max_time, checkpoint
+error_score, return_train_score, callbacks, max_time, checkpoint, \
+devices
         As in :class:`~skhpo.BayesSearchCV`.
     asynchronous : bool, default=False
         If False, rounds are synchronous: every member trains its interval, then
@@ -412,6 +413,9 @@ multimetric_
         and came back from worker processes (0 when the tasks ran in this
         process: ``n_jobs=1`` or the threading backend). Models trained to
         ``max_resources`` are never continued, so they are not sent back.
+    devices_ : list of str or None
+        The device slots (``devices``, or what ``"auto"`` found); None when
+        ``devices=None``.
 
     See Also
     --------
@@ -504,6 +508,7 @@ multimetric_
         max_time=None,
         checkpoint=None,
         asynchronous=False,
+        devices=None,
     ):
         super().__init__(
             estimator,
@@ -521,6 +526,7 @@ multimetric_
             max_time=max_time,
             checkpoint=checkpoint,
             asynchronous=asynchronous,
+            devices=devices,
         )
         self.population_size = population_size
         self.max_resources = max_resources

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import time
+
 import numpy as np
 import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression, SGDClassifier
 
 from skhpo import BayesSearchCV, GeneticSearchCV, HyperbandSearchCV, PBTSearchCV, Real
@@ -113,3 +117,60 @@ def interrupt_after(n_trials):
             raise KeyboardInterrupt
 
     return interrupt
+
+
+class FitRecorder(ClassifierMixin, BaseEstimator):
+    """A classifier that appends ``(device, pid, start, end)`` of each fit to ``log``.
+
+    ``fit`` and ``partial_fit`` (so every searcher can train it) sleep ``duration``
+    seconds, so that tasks of several workers overlap; the score is a known
+    function of ``C`` (best at ``C=1``). ``out_of_memory_at``: the ``C`` whose fit
+    raises torch's CUDA out-of-memory error.
+    """
+
+    def __init__(self, C=1.0, log=None, duration=0.05, out_of_memory_at=None):
+        self.C = C
+        self.log = log
+        self.duration = duration
+        self.out_of_memory_at = out_of_memory_at
+
+    def fit(self, X, y, **fit_params):
+        start = time.time()
+        if self.C == self.out_of_memory_at:
+            import torch
+
+            raise torch.cuda.OutOfMemoryError(
+                "CUDA out of memory. Tried to allocate 2.00 GiB")
+        time.sleep(self.duration)
+        if self.log is not None:
+            with open(self.log, "a") as file:
+                file.write(f"{getattr(self, 'device', None)} {os.getpid()} {start} "
+                           f"{time.time()}\n")
+        self.classes_ = np.unique(y)
+        return self
+
+    def partial_fit(self, X, y, classes=None, **fit_params):
+        return self.fit(X, y)
+
+    def predict(self, X):
+        return np.full(len(X), self.classes_[0])
+
+    def score(self, X, y):
+        return -abs(np.log(self.C))
+
+
+class DeviceRecorder(FitRecorder):
+    """:class:`FitRecorder` with a ``device`` parameter, as skorch nets have."""
+
+    def __init__(self, C=1.0, log=None, duration=0.05, out_of_memory_at=None, device="cpu"):
+        super().__init__(C=C, log=log, duration=duration, out_of_memory_at=out_of_memory_at)
+        self.device = device
+
+
+def read_fit_log(path) -> list[tuple[str, int, float, float]]:
+    """The ``(device, pid, start, end)`` records of :class:`FitRecorder`."""
+    if not os.path.exists(path):
+        return []
+    with open(path) as file:
+        return [(device, int(pid), float(start), float(end))
+                for device, pid, start, end in (line.split() for line in file)]

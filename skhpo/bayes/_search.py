@@ -96,6 +96,20 @@ class BayesSearchCV(BaseSearchCV):
         never wait for a batch to end; results then depend on timing. The Sobol
         initial design comes first, no candidate of a finite space is
         evaluated twice, and ``n_iter`` candidates are evaluated in all.
+    devices : "auto" or list of str, default=None
+        Devices for the estimator's device parameter (a skorch net's
+        ``device``, or a Pipeline step's ``<step>__device``), set in each
+        (trial, fold) task before it fits. A list holds one slot per entry: a
+        task runs only while it holds a free slot, so ``["cuda:0", "cuda:1"]``
+        runs at most one task on each GPU, a device listed twice runs two, and
+        at most ``min(n_jobs, len(devices))`` tasks run at once. ``"auto"``:
+        one slot per visible GPU (``torch.cuda.device_count()``); without a GPU
+        or torch, one ``"cpu"`` slot per worker. Models kept between rungs or
+        rounds (incremental searches) wait on the CPU, so the GPUs hold only
+        the running tasks' models. A fit that runs out of GPU memory gets
+        ``error_score``, its fit error naming the device, and the search goes
+        on. The refit runs on the first device. None: the estimator's own
+        device is used.
 
     Attributes
     ----------
@@ -113,6 +127,9 @@ class BayesSearchCV(BaseSearchCV):
         The fitted optimizer: ``X_`` (encoded points), ``y_`` (scores),
         ``surrogate_`` (last GP) and ``space``, for plots and diagnostics
         (an ``AsyncBayesStrategy`` when ``asynchronous=True``).
+    devices_ : list of str or None
+        The device slots (``devices``, or what ``"auto"`` found); None when
+        ``devices=None``.
 
     See Also
     --------
@@ -190,6 +207,7 @@ class BayesSearchCV(BaseSearchCV):
         max_time=None,
         checkpoint=None,
         asynchronous=False,
+        devices=None,
     ):
         super().__init__(
             estimator,
@@ -207,6 +225,7 @@ class BayesSearchCV(BaseSearchCV):
             max_time=max_time,
             checkpoint=checkpoint,
             asynchronous=asynchronous,
+            devices=devices,
         )
         self.n_iter = n_iter
         self.n_initial_points = n_initial_points
