@@ -18,8 +18,9 @@ hyperband        skhpo HyperbandSearchCV(resource="partial_fit", min_resources=1
 hyperband_async_checkpoint
                  hyperband_async with ``checkpoint=<a file>``: the search state,
                  with every live net, is written after every finished trial. The
-                 seconds spent writing it (``checkpoint_s``, timed around
-                 ``skhpo._loop.save_checkpoint``) and its size are recorded.
+                 seconds spent gathering and writing it (``checkpoint_s``, timed
+                 around ``SearchLoop.state_dict`` and ``save_checkpoint``) and its
+                 size are recorded.
 hyperband_async  the same with ``asynchronous=True``, run only when the installed
                  HyperbandSearchCV has that parameter (a row with the error otherwise).
 ray_asha         Ray Tune ``ASHAScheduler(time_attr="training_iteration", max_t=27,
@@ -346,12 +347,22 @@ def start_joblib_workers():
 
 
 class CheckpointTimer:
-    """Time every ``save_checkpoint`` call of the search loop while active."""
+    """Time every checkpoint of the search loop while active: gathering its state
+    (``SearchLoop.state_dict``, which serializes new models) and writing it
+    (``save_checkpoint``)."""
 
     def __enter__(self):
         from skhpo import _loop
         self.seconds, self.writes, self.bytes = 0.0, 0, 0
         self._module, self._original = _loop, _loop.save_checkpoint
+        self._state_dict = _loop.SearchLoop.state_dict
+
+        def timed_state(loop):
+            start = time.perf_counter()
+            try:
+                return self._state_dict(loop)
+            finally:
+                self.seconds += time.perf_counter() - start
 
         def timed(path, state):
             start = time.perf_counter()
@@ -361,10 +372,12 @@ class CheckpointTimer:
             self.bytes = os.path.getsize(path)
 
         _loop.save_checkpoint = timed
+        _loop.SearchLoop.state_dict = timed_state
         return self
 
     def __exit__(self, *exc):
         self._module.save_checkpoint = self._original
+        self._module.SearchLoop.state_dict = self._state_dict
         return False
 
 

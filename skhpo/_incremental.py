@@ -429,11 +429,21 @@ class IncrementalEvaluator(Evaluator):
         return failed_result(self.context, fold, message), ModelParcel(None)
 
     def state_dict(self) -> dict:
-        return {"store": self._store, "resources_used": self.resources_used,
+        # A stored entry never changes (a child moves or copies its models out), so
+        # each is serialized once, not at every checkpoint: pickling live nets
+        # again after every trial cost a fifth of a skorch search's wall time.
+        frozen = getattr(self, "_frozen", {})
+        self._frozen = {
+            index: frozen[index] if index in frozen and frozen[index][0] is entry
+            else (entry, dumps_model(entry))
+            for index, entry in self._store.items()
+        }
+        return {"store": {index: blob for index, (_, blob) in self._frozen.items()},
+                "resources_used": self.resources_used,
                 "transfers": self.transfers, "kept_starts": self._kept_starts}
 
     def load_state_dict(self, state: dict) -> None:
-        self._store = state["store"]
+        self._store = {index: loads_model(blob) for index, blob in state["store"].items()}
         self.resources_used = state["resources_used"]
         self.transfers = state["transfers"]
         self._kept_starts = state["kept_starts"]
