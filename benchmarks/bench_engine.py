@@ -13,6 +13,14 @@ busy      Busy fraction = (fit time actually slept) / (wall time x n_jobs) of ab
           the algorithm had nothing to start (see ``NothingToStart``): a
           synchronous batch draining, or an asynchronous rung or round waiting for
           the results it depends on. What is left idle is the engine's own cost.
+          Two upper bounds on the busy fraction come from the tasks a tool ran,
+          their sleeps recomputed from the estimator's rule: "LPT bound" places
+          them longest first with no dependencies; "chain bound" divides the work
+          by the longest chain of rows that continue their parent's models (a
+          promotion, a PBT round), which no scheduler can shorten. "Oracle
+          schedule" is the busy fraction of a greedy schedule of the same tasks
+          and dependencies that knows every duration in advance (critical path
+          first): what a perfect engine could reach with that algorithm's choices.
           ``--partial-fit-share 1.0`` makes every partial_fit call sleep as long
           as a fit (median 0.2 s).
 overhead  Wall time of about 1,000 candidates x 3 folds of ``NoopRegressor`` (fit
@@ -111,7 +119,7 @@ N_ROWS_BUSY = 300
 N_ROWS_OVERHEAD = 30
 BUSY_FIELDS = ("tool", "asynchronous", "n_jobs", "repeat", "median_s", "n_trials", "n_fits",
                "wall_time_s", "slept_s", "reported_fit_time_s", "busy_fraction",
-               "lpt_busy_bound", "nothing_to_start_s", "engine_busy_fraction",
+               "lpt_busy_bound", "chain_busy_bound", "oracle_busy", "nothing_to_start_s", "engine_busy_fraction",
                "partial_fit_share", "best_score", "skhpo_commit")
 OVERHEAD_FIELDS = ("tool", "asynchronous", "n_jobs", "repeat", "n_candidates",
                    "wall_time_s", "grid_wall_time_s", "ratio_to_grid", "skhpo_commit")
@@ -274,6 +282,116 @@ def lpt_busy_bound(durations, n_jobs):
     return float(np.sum(durations) / (n_jobs * max(finish))) if len(durations) else np.nan
 
 
+def fold_seconds(results, estimator, X):
+    """The sleep of every (row, fold) task of a search, from the estimator's own rule.
+
+    ``SleepyRegressor`` sleeps a deterministic time per (params, training fold);
+    a row that continues its parent's models (``parent_id``) runs
+    ``n_resources`` minus the parent's ``partial_fit`` calls, each sleeping
+    ``partial_fit_share`` of a fit. Shape (rows, folds).
+    """
+    folds = [train for train, _ in KFold(N_SPLITS).split(X)]
+    resources = results.get("n_resources")
+    row_of = {int(t): i for i, t in enumerate(results.get("trial_id", []))}
+    seconds = np.zeros((len(results["params"]), N_SPLITS))
+    for i, params in enumerate(results["params"]):
+        model = clone(estimator).set_params(**params)
+        share = 1.0
+        if resources is not None:
+            parent = int(results["parent_id"][i])
+            before = resources[row_of[parent]] if parent >= 0 else 0
+            share = estimator.partial_fit_share * (resources[i] - before)
+        seconds[i] = [share * model.fit_seconds(X[train]) for train in folds]
+    return seconds
+
+
+def row_dependencies(results) -> list[list[int]]:
+    """For each row, the rows that must end before it starts: the row whose
+    models it continues (``parent_id``) and, for PBT, its member's previous row."""
+    n_rows = len(results["params"])
+    trial_ids = np.asarray(results.get("trial_id", range(n_rows)), int)
+    parents = np.asarray(results.get("parent_id", np.full(n_rows, -1)), int)
+    row_of = {t: i for i, t in enumerate(trial_ids)}
+    members = results.get("member")
+    last_of_member: dict = {}
+    needs = [[] for _ in range(n_rows)]
+    for i in np.argsort(trial_ids):
+        if parents[i] >= 0:
+            needs[i].append(row_of[parents[i]])
+        if members is not None:
+            if members[i] in last_of_member:
+                needs[i].append(last_of_member[members[i]])
+            last_of_member[members[i]] = i
+    return needs
+
+
+def chain_busy_bound(needs, seconds, n_jobs):
+    """An upper bound on the busy fraction any scheduler could reach with these
+    tasks and their dependencies.
+
+    A row starts after the rows it needs end, and ends with its own slowest
+    fold, so no schedule is shorter than the longest chain of rows, nor than the
+    total work spread evenly on ``n_jobs`` workers.
+    """
+    finish = np.zeros(len(seconds))
+    for i in _topological(needs):
+        finish[i] = max((finish[j] for j in needs[i]), default=0.0) + seconds[i].max()
+    total = seconds.sum()
+    return float(total / (n_jobs * max(finish.max(), total / n_jobs)))
+
+
+def oracle_busy(needs, seconds, n_jobs):
+    """Busy fraction of a greedy schedule that knows every task's duration and
+    the whole dependency graph in advance (unavailable to any real search).
+
+    Each (row, fold) task becomes ready when the rows it needs have ended; a free
+    worker takes the ready task with the longest remaining chain (critical path
+    first list scheduling).
+    """
+    n_rows = len(seconds)
+    tail = np.zeros(n_rows)  # longest chain from the start of a row to the end
+    children = [[] for _ in range(n_rows)]
+    for i, parents in enumerate(needs):
+        for j in parents:
+            children[j].append(i)
+    for i in reversed(_topological(needs)):
+        tail[i] = seconds[i].max() + max((tail[c] for c in children[i]), default=0.0)
+    waiting_for = [len(set(parents)) for parents in needs]
+    folds_left = [seconds.shape[1]] * n_rows
+    ready: list = []
+    for i in range(n_rows):
+        if not waiting_for[i]:
+            for k in range(seconds.shape[1]):
+                heapq.heappush(ready, (-tail[i], i, k))
+    running: list = []  # (end, row)
+    now, free = 0.0, n_jobs
+    while ready or running:
+        while free and ready:
+            _, i, k = heapq.heappop(ready)
+            heapq.heappush(running, (now + seconds[i, k], i))
+            free -= 1
+        now, i = heapq.heappop(running)
+        free += 1
+        folds_left[i] -= 1
+        if not folds_left[i]:
+            for c in set(children[i]):
+                waiting_for[c] -= 1
+                if not waiting_for[c]:
+                    for k in range(seconds.shape[1]):
+                        heapq.heappush(ready, (-tail[c], c, k))
+    return float(seconds.sum() / (n_jobs * now))
+
+
+def _topological(needs) -> list[int]:
+    order, placed = [], [False] * len(needs)
+    while len(order) < len(needs):
+        for i, parents in enumerate(needs):
+            if not placed[i] and all(placed[j] for j in parents):
+                placed[i] = True
+                order.append(i)
+    return order
+
+
 class NothingToStart:
     """Worker-seconds left idle because the algorithm had no trial to start.
 
@@ -318,7 +436,7 @@ class NothingToStart:
 
 def run_busy(tool, n_jobs, repeat):
     X, y = _data(N_ROWS_BUSY)
-    nothing_to_start = np.nan
+    nothing_to_start = chain_bound = oracle = np.nan
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "sleeps.txt")
         estimator = SleepyRegressor(median_s=MEDIAN_S, log_path=log,
@@ -340,8 +458,11 @@ def run_busy(tool, n_jobs, repeat):
             wall = time.perf_counter() - start
             res = search.cv_results_
             n_trials = len(res["params"])
-            # one (trial, fold) task per split, each taken at the row's mean fit time
-            tasks = np.repeat(np.asarray(res["mean_fit_time"], float), N_SPLITS)
+            seconds = fold_seconds(res, estimator, X)
+            tasks = seconds.ravel()
+            needs = row_dependencies(res)
+            chain_bound = chain_busy_bound(needs, seconds, n_jobs)
+            oracle = oracle_busy(needs, seconds, n_jobs)
             best = float(np.nanmax(np.asarray(res["mean_test_score"], float)))
         reported = float(np.nansum(tasks))
         sleeps = _read_log(log)
@@ -351,7 +472,8 @@ def run_busy(tool, n_jobs, repeat):
                 median_s=MEDIAN_S, n_trials=n_trials, n_fits=n_fits, wall_time_s=wall,
                 slept_s=slept,
                 reported_fit_time_s=reported, busy_fraction=busy,
-                lpt_busy_bound=lpt_busy_bound(tasks, n_jobs),
+                lpt_busy_bound=lpt_busy_bound(tasks, n_jobs), chain_busy_bound=chain_bound,
+                oracle_busy=oracle,
                 nothing_to_start_s=nothing_to_start,
                 engine_busy_fraction=busy / (1 - nothing_to_start / (wall * n_jobs)),
                 partial_fit_share=PARTIAL_FIT_SHARE, best_score=best,
@@ -405,21 +527,29 @@ def summarize_busy(df):
     lines = [
         "| tool | " + " | ".join(f"busy, n_jobs={j}" for j in jobs) + " | "
         + " | ".join(f"LPT bound, n_jobs={j}" for j in jobs) + " | "
+        + " | ".join(f"chain bound, n_jobs={j}" for j in jobs) + " | "
+        + " | ".join(f"oracle schedule, n_jobs={j}" for j in jobs) + " | "
         + " | ".join(f"wall (s), n_jobs={j}" for j in jobs) + " | "
         + " | ".join(f"busy when work was ready, n_jobs={j}" for j in jobs)
         + " | trials | fit time slept (s) | reported / slept | best score | runs |",
-        "|---|" + "---:|" * (4 * len(jobs) + 5),
+        "|---|" + "---:|" * (6 * len(jobs) + 5),
     ]
     for tool in tools:
         d = df[df.tool == tool]
         busy = [d[d.n_jobs == j].busy_fraction.median() for j in jobs]
         bound = [d[d.n_jobs == j].lpt_busy_bound.median() for j in jobs]
+        chain = [d[d.n_jobs == j].chain_busy_bound.median()
+                 if "chain_busy_bound" in d else np.nan for j in jobs]
+        oracle = [d[d.n_jobs == j].oracle_busy.median()
+                  if "oracle_busy" in d else np.nan for j in jobs]
         wall = [d[d.n_jobs == j].wall_time_s.median() for j in jobs]
         engine = [d[d.n_jobs == j].engine_busy_fraction.median()
                   if "engine_busy_fraction" in d else np.nan for j in jobs]
         lines.append(
             f"| {tool} | " + " | ".join(f"{b:.0%}" for b in busy) + " | "
             + " | ".join(f"{b:.0%}" for b in bound) + " | "
+            + " | ".join("n/a" if np.isnan(c) else f"{c:.0%}" for c in chain) + " | "
+            + " | ".join("n/a" if np.isnan(o) else f"{o:.0%}" for o in oracle) + " | "
             + " | ".join(f"{w:.1f}" for w in wall) + " | "
             + " | ".join("n/a" if np.isnan(e) else f"{e:.0%}" for e in engine)
             + f" | {d.n_trials.median():.0f} | {d.slept_s.median():.1f} | "

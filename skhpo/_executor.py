@@ -54,6 +54,14 @@ class Executor:
     def __init__(self, n_workers: int) -> None:
         self.n_workers = max(1, int(n_workers))
 
+    @property
+    def max_submitted(self) -> int:
+        """Submissions the caller should keep in flight: one running and one
+        queued per worker (joblib's default ``pre_dispatch``), so that a worker
+        that frees starts its next task at once while later tasks can still
+        be grouped or chosen with the results seen so far."""
+        return 2 * self.n_workers
+
     def submit(self, fn: Callable, /, *args: Any, **kwargs: Any) -> cf.Future:
         """Start ``fn(*args, **kwargs)`` on a worker; its future.
 
@@ -191,8 +199,22 @@ def _with_config(config: dict, fn: Callable, *args: Any, **kwargs: Any) -> Any:
         return fn(*args, **kwargs)
 
 
-def _call(fn, kwargs, *args):
-    return fn(*args, **kwargs)
+def _call_resolving(fn, kwargs, *args):
+    """``fn(*args, **kwargs)`` with the ray ObjectRefs nested in the arguments
+    fetched first (ray resolves only top-level arguments; a chunk of tasks
+    carries the shared data inside its list of calls)."""
+    import ray
+
+    def resolve(value):
+        if isinstance(value, ray.ObjectRef):
+            return ray.get(value)
+        if isinstance(value, (list, tuple)):
+            return type(value)(resolve(v) for v in value)
+        if isinstance(value, dict):
+            return {k: resolve(v) for k, v in value.items()}
+        return value
+
+    return fn(*resolve(args), **resolve(kwargs))
 
 
 class RayExecutor(Executor):
@@ -202,10 +224,9 @@ class RayExecutor(Executor):
         import ray
 
         super().__init__(n_workers)
-        self._remote = ray.remote(_call)
+        self._remote = ray.remote(_call_resolving)
 
     def _submit(self, fn, args, kwargs) -> cf.Future:
-        # positional, so that ray resolves shared ObjectRefs among them
         return _translate_lost_workers(self._remote.remote(fn, kwargs, *args).future())
 
     def share(self, data: Any) -> Any:
@@ -249,6 +270,11 @@ class JoblibBatchExecutor(Executor):
         super().__init__(n_workers)
         self.pre_dispatch = pre_dispatch
         self._waiting: list[tuple[cf.Future, Callable, tuple, dict]] = []
+
+    @property
+    def max_submitted(self) -> int:
+        # every submission waits for the next lock-step ``Parallel`` call
+        return 1 << 30
 
     def _submit(self, fn, args, kwargs) -> cf.Future:
         future: cf.Future = cf.Future()

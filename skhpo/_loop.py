@@ -15,6 +15,12 @@ Two modes:
 * asynchronous: whenever workers are free the strategy is asked for as many
   trials as they can take, and each trial is told the moment it finishes.
 
+Short tasks travel in chunks: once the tasks seen so far are known to take less
+than ``CHUNK_SECONDS``, several ready tasks go to a worker as one submission
+(as ``joblib.Parallel``'s automatic batching does), so that dispatch costs stay
+small against the work. Asynchronously, the loop then keeps a chunk per worker
+in flight.
+
 A worker process that dies takes down the tasks running with it. They are run
 again one at a time; the one that kills its worker alone gets ``error_score``
 with the cause in its fit error, and the search goes on.
@@ -42,6 +48,12 @@ __all__ = ["CheckpointMismatchError", "SearchLoop", "load_checkpoint", "save_che
 
 _CHECKPOINT_VERSION = 1
 
+# a chunk of short tasks should keep its worker busy about this long: long
+# enough that one submission's cost (a fraction of a millisecond with loky) is
+# small against it, short enough that results still stream back
+CHUNK_SECONDS = 0.05
+MAX_CHUNK = 64
+
 
 class CheckpointMismatchError(ValueError):
     """A checkpoint file belongs to another search."""
@@ -49,11 +61,43 @@ class CheckpointMismatchError(ValueError):
 
 @dataclass
 class _Running:
-    """A dispatched task, and whether it runs alone (after a worker died)."""
+    """Dispatched tasks (one submission), and whether it runs alone (after a
+    worker died)."""
 
-    task: Task
+    tasks: list[Task]
     alone: bool = False
     slot: int | None = None  # the device slot it holds
+
+
+def run_tasks(calls: list[tuple[Callable, tuple, dict]]) -> tuple[list, float]:
+    """Run ``fn(*args, **kwargs)`` for each call, in a worker.
+
+    Returns each call's ``(ok, result or exception)`` and the seconds it took in
+    all: one failing task does not lose the results of the others in its chunk.
+    """
+    start = time.perf_counter()
+    results = []
+    for fn, args, kwargs in calls:
+        try:
+            results.append((True, fn(*args, **kwargs)))
+        except Exception as exc:
+            results.append((False, exc))
+    return results, time.perf_counter() - start
+
+
+def chunk_size(task_seconds: float | None, n_workers: int, n_ready: int | None = None) -> int:
+    """How many tasks to send as one submission.
+
+    One until a task duration has been measured; then enough tasks to fill
+    ``CHUNK_SECONDS``, but never so many of ``n_ready`` tasks (when given) that
+    a worker is left without work.
+    """
+    if task_seconds is None or n_workers == 1:
+        return 1
+    size = min(int(CHUNK_SECONDS / max(task_seconds, 1e-6)), MAX_CHUNK)
+    if n_ready is not None:
+        size = min(size, -(-n_ready // n_workers))
+    return max(1, size)
 
 
 @dataclass
@@ -147,9 +191,12 @@ class SearchLoop:
         self._outputs: dict[int, list] = {}
         self._finished: list[Trial] = []
         self._suspects: deque[Task] = deque()
-        self._waiting: deque[Task] = deque()  # for a free device slot
+        # ready tasks not yet submitted: the executor holds at most
+        # ``max_submitted`` submissions, and a task on a device needs a free slot
+        self._waiting: deque[Task] = deque()
         self._pending: dict[int, Trial] = {}
         self._stop = False  # a callback asked to stop: nothing new starts
+        self._task_seconds: float | None = None  # running mean of task durations
         self._n_tasks = len(self.history.out)
         if self.asynchronous and self.checkpoint is not None:
             self.evaluator.keep_starts = True  # pending trials can be started again
@@ -160,14 +207,16 @@ class SearchLoop:
             while True:
                 if not self._stop and not self._suspects:
                     self._stop = self._dispatch_new()
+                self._start_waiting()
                 if self._suspects and not self._running:
-                    self._submit(self._suspects.popleft(), alone=True)
+                    self._submit([self._suspects.popleft()], alone=True)
                 if not self._running:
                     break
                 for future in self.executor.wait_first(list(self._running)):
                     self._receive(future)
                 self._start_waiting()
-                if not self.asynchronous and not self._running and not self._suspects:
+                if not self.asynchronous and not (self._running or self._suspects
+                                                  or self._waiting):
                     if self._finished:
                         self._tell(sorted(self._finished, key=lambda t: t.id))
                         self._finished = []
@@ -185,14 +234,17 @@ class SearchLoop:
                 return True
         if self.asynchronous:
             # one trial's folds beyond the workers stay queued, so that a worker
-            # that frees starts its next task without waiting for this loop
+            # that frees starts its next task without waiting for this loop; one
+            # worker runs tasks in this process: no queue, one trial at a time
             workers = (self.executor.n_workers if self.devices is None
                        else self.devices.capacity)
-            free = workers + self.n_splits - len(self._running) - len(self._waiting)
+            capacity = (self.n_splits if workers == 1
+                        else workers * self._chunk() + self.n_splits)
+            free = capacity - self._in_flight() - len(self._waiting)
             if free < self.n_splits:
                 return False
             trials = self.strategy.ask(free // self.n_splits)
-        elif self._running or self._finished:
+        elif self._running or self._finished or self._waiting:
             return False
         else:
             trials = self.strategy.ask(None)
@@ -209,50 +261,75 @@ class SearchLoop:
             self._outputs[trial.id] = [None] * self.n_splits
             self._pending[trial.id] = trial
         make_tasks = self.evaluator.tasks_again if again else self.evaluator.tasks
-        for task in make_tasks(trials, contexts):
-            self._submit(task)
+        self._waiting.extend(make_tasks(trials, contexts))
+        self._start_waiting()
 
-    def _submit(self, task: Task, alone: bool = False) -> None:
+    def _in_flight(self) -> int:
+        return sum(len(running.tasks) for running in self._running.values())
+
+    def _chunk(self, n_ready: int | None = None) -> int:
+        """Tasks per submission (always one with devices: a task holds a slot)."""
+        if self.devices is not None:
+            return 1
+        return chunk_size(self._task_seconds, self.executor.n_workers, n_ready)
+
+    def _submit(self, tasks: list[Task], alone: bool = False) -> None:
+        calls = [(task.fn, task.args, task.kwargs) for task in tasks]
         if self.devices is None:
-            future = self.executor.submit(task.fn, *task.args, **task.kwargs)
-            self._running[future] = _Running(task, alone)
+            future = self.executor.submit(run_tasks, calls)
+            self._running[future] = _Running(tasks, alone)
             return
         slot = self.devices.acquire()
-        if slot is None:  # every slot taken: it starts when one is given back
-            self._waiting.append(task)
-            return
-        future = self.executor.submit(run_on_device, self.devices.placement(slot), task.fn,
-                                      *task.args, **task.kwargs)
-        self._running[future] = _Running(task, alone, slot)
+        (fn, args, kwargs), = calls
+        future = self.executor.submit(run_tasks, [(run_on_device, (
+            self.devices.placement(slot), fn, *args), kwargs)])
+        self._running[future] = _Running(tasks, alone, slot)
 
     def _start_waiting(self) -> None:
-        """Start tasks that wait for a device slot (not while a dead worker's
-        tasks run again alone)."""
-        while self._waiting and not self._suspects and self.devices.has_free:
-            self._submit(self._waiting.popleft())
+        """Submit ready tasks while the executor (or a device slot) can take
+        them; not while a dead worker's tasks run again alone."""
+        while self._waiting and not self._suspects:
+            if self.devices is not None:
+                if not self.devices.has_free:
+                    return
+            elif len(self._running) >= self.executor.max_submitted:
+                return
+            size = min(self._chunk(len(self._waiting) + self._in_flight()),
+                       len(self._waiting))
+            self._submit([self._waiting.popleft() for _ in range(size)])
 
     def _receive(self, future) -> None:
         running = self._running.pop(future)
         if running.slot is not None:
             self.devices.release(running.slot)
-        task = running.task
         try:
-            output = future.result()
+            results, seconds = future.result()
         except WorkerLostError as exc:
             if not running.alone:
                 # every task of a broken pool fails; which one broke it is found
                 # by running each again alone
                 if not self._suspects:  # the first task back from this pool
                     self.executor.restart()
-                self._suspects.append(task)
+                self._suspects.extend(running.tasks)
                 return
             if self.error_score == "raise":
                 raise
             self.executor.restart()
-            output = self.evaluator.lost_output(task.trial, task.fold, (
+            task, = running.tasks
+            results = [(True, self.evaluator.lost_output(task.trial, task.fold, (
                 f"{exc}. The worker process died while it fitted this candidate "
                 "on this fold (a crash in compiled code, os._exit, or the system "
-                "running out of memory); the other tasks were run again."))
+                "running out of memory); the other tasks were run again.")))]
+        else:
+            per_task = seconds / len(running.tasks)
+            self._task_seconds = (per_task if self._task_seconds is None
+                                  else 0.7 * self._task_seconds + 0.3 * per_task)
+        for task, (ok, output) in zip(running.tasks, results):
+            if not ok:
+                raise output
+            self._finish_task(task, output)
+
+    def _finish_task(self, task: Task, output) -> None:
         outputs = self._outputs[task.trial.id]
         outputs[task.fold] = output
         if all(out is not None for out in outputs):

@@ -17,7 +17,8 @@ from sklearn.linear_model import SGDClassifier
 import skhpo
 from conftest import SMALL_SEARCHES
 from skhpo import GeneticSearchCV, HyperbandSearchCV, Real
-from skhpo._loop import CheckpointMismatchError
+from skhpo._executor import Executor
+from skhpo._loop import CHUNK_SECONDS, MAX_CHUNK, CheckpointMismatchError, chunk_size
 from skhpo.callbacks import SearchCallback
 from skhpo.testing import assert_same_results
 
@@ -108,6 +109,81 @@ def test_a_worker_that_dies_fails_its_trial_and_the_search_goes_on(name):
     for key in compared:
         assert actual[key] == expected[key], key
     assert search.best_params_["alpha"] != crash_at
+
+
+@pytest.fixture
+def submissions(monkeypatch):
+    """Counts the executor submissions of the searches run in the test."""
+    count = [0]
+    submit = Executor.submit
+
+    def counted(self, fn, /, *args, **kwargs):
+        count[0] += 1
+        return submit(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(Executor, "submit", counted)
+    return count
+
+
+def test_a_worker_that_dies_inside_a_chunk_fails_only_its_own_trial(submissions):
+    alphas = np.logspace(-5, 0, 40).tolist()
+    crash_at = alphas[30]
+
+    def make(estimator, n_jobs):
+        return GeneticSearchCV(estimator, {"alpha": alphas}, population_size=40,
+                               n_generations=1, cv=3, random_state=0, n_jobs=n_jobs)
+
+    with pytest.warns(Warning, match="fits failed"):
+        search = make(Crashing(crash_at=crash_at), n_jobs=2).fit(X, y)
+    # the short fits went in chunks, so the crash took other tasks down with it
+    assert submissions[0] < 40 * 3
+    reference = make(Crashing(), n_jobs=1).fit(X, y)
+    results, expected = search.cv_results_, reference.cv_results_
+    crashed = np.array([p["alpha"] == crash_at for p in results["params"]])
+    assert crashed.sum() == 1
+    scores = np.asarray(results["mean_test_score"])
+    assert np.isnan(scores[crashed]).all()
+    assert [p["alpha"] for p in results["params"]] == [p["alpha"] for p in expected["params"]]
+    np.testing.assert_array_equal(scores[~crashed],
+                                  np.asarray(expected["mean_test_score"])[~crashed])
+
+
+@pytest.mark.parametrize("task_seconds, n_workers, n_ready, expected", [
+    (None, 2, 1000, 1),  # nothing measured yet
+    (1e-4, 1, 1000, 1),  # one worker: nothing to save
+    (1e-4, 2, 1000, MAX_CHUNK),
+    (CHUNK_SECONDS / 10, 2, 1000, 10),
+    (CHUNK_SECONDS / 10, 2, 7, 4),  # every worker gets some of the last tasks
+    (CHUNK_SECONDS * 2, 8, 1000, 1),  # long tasks go one by one
+    (1e-4, 4, None, MAX_CHUNK),
+])
+def test_chunk_size(task_seconds, n_workers, n_ready, expected):
+    assert chunk_size(task_seconds, n_workers, n_ready) == expected
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+@pytest.mark.parametrize("duration, chunked", [(0.0, True), (0.12, False)])
+def test_short_tasks_share_submissions_long_ones_do_not(duration, chunked, asynchronous,
+                                                        submissions):
+    from conftest import FitRecorder
+
+    n_candidates = 60 if chunked else 12
+    search = skhpo.BayesSearchCV(
+        FitRecorder(duration=duration), {"C": Real(1e-3, 1e3, prior="log-uniform")},
+        n_iter=n_candidates, n_initial_points=n_candidates, cv=3, random_state=0,
+        n_jobs=2, asynchronous=asynchronous).fit(X, y)
+    n_tasks = 3 * len(search.cv_results_["params"])
+    assert len(search.cv_results_["params"]) == n_candidates
+    if chunked:
+        assert submissions[0] < n_tasks / 3
+    else:
+        assert submissions[0] == n_tasks
+    if not asynchronous:  # the same results as one worker gives
+        reference = skhpo.BayesSearchCV(
+            FitRecorder(duration=duration), {"C": Real(1e-3, 1e3, prior="log-uniform")},
+            n_iter=n_candidates, n_initial_points=n_candidates, cv=3, random_state=0,
+            n_jobs=1).fit(X, y)
+        assert_same_results(search.cv_results_, reference.cv_results_)
 
 
 def test_a_dead_worker_is_reported_in_the_fit_failed_warning():
