@@ -17,10 +17,9 @@ busy      Busy fraction = (fit time actually slept) / (wall time x n_jobs) of ab
           their sleeps recomputed from the estimator's rule: "LPT bound" places
           them longest first with no dependencies; "chain bound" divides the work
           by the longest chain of rows that continue their parent's models (a
-          promotion, a PBT round), which no scheduler can shorten. "Oracle
-          schedule" is the busy fraction of a greedy schedule of the same tasks
-          and dependencies that knows every duration in advance (critical path
-          first): what a perfect engine could reach with that algorithm's choices.
+          promotion, a PBT round), which no scheduler can shorten. Neither
+          counts the waits of an algorithm's decisions (a promotion needs the
+          scores of the rung it is ranked in).
           ``--partial-fit-share 1.0`` makes every partial_fit call sleep as long
           as a fit (median 0.2 s).
 overhead  Wall time of about 1,000 candidates x 3 folds of ``NoopRegressor`` (fit
@@ -119,7 +118,7 @@ N_ROWS_BUSY = 300
 N_ROWS_OVERHEAD = 30
 BUSY_FIELDS = ("tool", "asynchronous", "n_jobs", "repeat", "median_s", "n_trials", "n_fits",
                "wall_time_s", "slept_s", "reported_fit_time_s", "busy_fraction",
-               "lpt_busy_bound", "chain_busy_bound", "oracle_busy", "nothing_to_start_s", "engine_busy_fraction",
+               "lpt_busy_bound", "chain_busy_bound", "nothing_to_start_s", "engine_busy_fraction",
                "partial_fit_share", "best_score", "skhpo_commit")
 OVERHEAD_FIELDS = ("tool", "asynchronous", "n_jobs", "repeat", "n_candidates",
                    "wall_time_s", "grid_wall_time_s", "ratio_to_grid", "skhpo_commit")
@@ -340,48 +339,6 @@ def chain_busy_bound(needs, seconds, n_jobs):
     return float(total / (n_jobs * max(finish.max(), total / n_jobs)))
 
 
-def oracle_busy(needs, seconds, n_jobs):
-    """Busy fraction of a greedy schedule that knows every task's duration and
-    the whole dependency graph in advance (unavailable to any real search).
-
-    Each (row, fold) task becomes ready when the rows it needs have ended; a free
-    worker takes the ready task with the longest remaining chain (critical path
-    first list scheduling).
-    """
-    n_rows = len(seconds)
-    tail = np.zeros(n_rows)  # longest chain from the start of a row to the end
-    children = [[] for _ in range(n_rows)]
-    for i, parents in enumerate(needs):
-        for j in parents:
-            children[j].append(i)
-    for i in reversed(_topological(needs)):
-        tail[i] = seconds[i].max() + max((tail[c] for c in children[i]), default=0.0)
-    waiting_for = [len(set(parents)) for parents in needs]
-    folds_left = [seconds.shape[1]] * n_rows
-    ready: list = []
-    for i in range(n_rows):
-        if not waiting_for[i]:
-            for k in range(seconds.shape[1]):
-                heapq.heappush(ready, (-tail[i], i, k))
-    running: list = []  # (end, row)
-    now, free = 0.0, n_jobs
-    while ready or running:
-        while free and ready:
-            _, i, k = heapq.heappop(ready)
-            heapq.heappush(running, (now + seconds[i, k], i))
-            free -= 1
-        now, i = heapq.heappop(running)
-        free += 1
-        folds_left[i] -= 1
-        if not folds_left[i]:
-            for c in set(children[i]):
-                waiting_for[c] -= 1
-                if not waiting_for[c]:
-                    for k in range(seconds.shape[1]):
-                        heapq.heappush(ready, (-tail[c], c, k))
-    return float(seconds.sum() / (n_jobs * now))
-
-
 def _topological(needs) -> list[int]:
     order, placed = [], [False] * len(needs)
     while len(order) < len(needs):
@@ -436,7 +393,7 @@ class NothingToStart:
 
 def run_busy(tool, n_jobs, repeat):
     X, y = _data(N_ROWS_BUSY)
-    nothing_to_start = chain_bound = oracle = np.nan
+    nothing_to_start = chain_bound = np.nan
     with tempfile.TemporaryDirectory() as tmp:
         log = os.path.join(tmp, "sleeps.txt")
         estimator = SleepyRegressor(median_s=MEDIAN_S, log_path=log,
@@ -462,7 +419,6 @@ def run_busy(tool, n_jobs, repeat):
             tasks = seconds.ravel()
             needs = row_dependencies(res)
             chain_bound = chain_busy_bound(needs, seconds, n_jobs)
-            oracle = oracle_busy(needs, seconds, n_jobs)
             best = float(np.nanmax(np.asarray(res["mean_test_score"], float)))
         reported = float(np.nansum(tasks))
         sleeps = _read_log(log)
@@ -473,7 +429,6 @@ def run_busy(tool, n_jobs, repeat):
                 slept_s=slept,
                 reported_fit_time_s=reported, busy_fraction=busy,
                 lpt_busy_bound=lpt_busy_bound(tasks, n_jobs), chain_busy_bound=chain_bound,
-                oracle_busy=oracle,
                 nothing_to_start_s=nothing_to_start,
                 engine_busy_fraction=busy / (1 - nothing_to_start / (wall * n_jobs)),
                 partial_fit_share=PARTIAL_FIT_SHARE, best_score=best,
@@ -528,11 +483,10 @@ def summarize_busy(df):
         "| tool | " + " | ".join(f"busy, n_jobs={j}" for j in jobs) + " | "
         + " | ".join(f"LPT bound, n_jobs={j}" for j in jobs) + " | "
         + " | ".join(f"chain bound, n_jobs={j}" for j in jobs) + " | "
-        + " | ".join(f"oracle schedule, n_jobs={j}" for j in jobs) + " | "
         + " | ".join(f"wall (s), n_jobs={j}" for j in jobs) + " | "
         + " | ".join(f"busy when work was ready, n_jobs={j}" for j in jobs)
         + " | trials | fit time slept (s) | reported / slept | best score | runs |",
-        "|---|" + "---:|" * (6 * len(jobs) + 5),
+        "|---|" + "---:|" * (5 * len(jobs) + 5),
     ]
     for tool in tools:
         d = df[df.tool == tool]
@@ -540,8 +494,6 @@ def summarize_busy(df):
         bound = [d[d.n_jobs == j].lpt_busy_bound.median() for j in jobs]
         chain = [d[d.n_jobs == j].chain_busy_bound.median()
                  if "chain_busy_bound" in d else np.nan for j in jobs]
-        oracle = [d[d.n_jobs == j].oracle_busy.median()
-                  if "oracle_busy" in d else np.nan for j in jobs]
         wall = [d[d.n_jobs == j].wall_time_s.median() for j in jobs]
         engine = [d[d.n_jobs == j].engine_busy_fraction.median()
                   if "engine_busy_fraction" in d else np.nan for j in jobs]
@@ -549,7 +501,6 @@ def summarize_busy(df):
             f"| {tool} | " + " | ".join(f"{b:.0%}" for b in busy) + " | "
             + " | ".join(f"{b:.0%}" for b in bound) + " | "
             + " | ".join("n/a" if np.isnan(c) else f"{c:.0%}" for c in chain) + " | "
-            + " | ".join("n/a" if np.isnan(o) else f"{o:.0%}" for o in oracle) + " | "
             + " | ".join(f"{w:.1f}" for w in wall) + " | "
             + " | ".join("n/a" if np.isnan(e) else f"{e:.0%}" for e in engine)
             + f" | {d.n_trials.median():.0f} | {d.slept_s.median():.1f} | "
