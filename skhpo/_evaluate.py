@@ -101,6 +101,10 @@ class Evaluator:
     #: Whether :meth:`tasks_again` must be able to start running trials again
     #: (set by the asynchronous loop when it writes checkpoints).
     keep_starts = False
+    #: Whether models that come back from workers keep the bytes they travelled
+    #: as, so that checkpoints write them without pickling them again (set by the
+    #: loop when it writes checkpoints).
+    keep_blobs = False
 
     def __init__(self, context: EvaluationContext) -> None:
         self.context = context

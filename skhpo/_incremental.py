@@ -272,6 +272,22 @@ class _Entry:
     params: dict
     progress: int
     models: list
+    # the dumps_model bytes of each model as it came back from a worker (None
+    # where unknown), kept only while checkpoints are written
+    blobs: list | None = None
+
+    def frozen(self) -> tuple:
+        """``(params, progress, blobs)``: the entry for a checkpoint."""
+        blobs = self.blobs or [None] * len(self.models)
+        return self.params, self.progress, [
+            blob if blob is not None or model is None else dumps_model(model)
+            for model, blob in zip(self.models, blobs)]
+
+    @classmethod
+    def thaw(cls, frozen: tuple) -> _Entry:
+        params, progress, blobs = frozen
+        return cls(params, progress, [None if b is None else loads_model(b) for b in blobs],
+                   list(blobs))
 
 
 class IncrementalEvaluator(Evaluator):
@@ -421,8 +437,9 @@ class IncrementalEvaluator(Evaluator):
         moved["bytes_received"] += sum(parcel.nbytes for _, parcel in outputs)
         self._kept_starts.pop(trial.id, None)
         if self._continuable(trial):
-            self._store[trial.id] = _Entry(dict(trial.params), trial.resource,
-                                           [parcel.model for _, parcel in outputs])
+            self._store[trial.id] = _Entry(
+                dict(trial.params), trial.resource, [parcel.model for _, parcel in outputs],
+                [parcel.blob for _, parcel in outputs] if self.keep_blobs else None)
         return [result for result, _ in outputs]
 
     def lost_output(self, trial: Trial, fold: int, message: str) -> Any:
@@ -430,20 +447,21 @@ class IncrementalEvaluator(Evaluator):
 
     def state_dict(self) -> dict:
         # A stored entry never changes (a child moves or copies its models out), so
-        # each is serialized once, not at every checkpoint: pickling live nets
-        # again after every trial cost a fifth of a skorch search's wall time.
+        # each is frozen once, not at every checkpoint: pickling live nets again
+        # after every trial cost a fifth of a skorch search's wall time. Models
+        # that came back from workers are written as the bytes they came in.
         frozen = getattr(self, "_frozen", {})
         self._frozen = {
             index: frozen[index] if index in frozen and frozen[index][0] is entry
-            else (entry, dumps_model(entry))
+            else (entry, entry.frozen())
             for index, entry in self._store.items()
         }
-        return {"store": {index: blob for index, (_, blob) in self._frozen.items()},
+        return {"store": {index: state for index, (_, state) in self._frozen.items()},
                 "resources_used": self.resources_used,
                 "transfers": self.transfers, "kept_starts": self._kept_starts}
 
     def load_state_dict(self, state: dict) -> None:
-        self._store = {index: loads_model(blob) for index, blob in state["store"].items()}
+        self._store = {index: _Entry.thaw(frozen) for index, frozen in state["store"].items()}
         self.resources_used = state["resources_used"]
         self.transfers = state["transfers"]
         self._kept_starts = state["kept_starts"]

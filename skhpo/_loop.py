@@ -46,7 +46,7 @@ from ._strategy import Strategy, Trial
 
 __all__ = ["CheckpointMismatchError", "SearchLoop", "load_checkpoint", "save_checkpoint"]
 
-_CHECKPOINT_VERSION = 1
+_CHECKPOINT_VERSION = 2
 
 # a chunk of short tasks should keep its worker busy about this long: long
 # enough that one submission's cost (a fraction of a millisecond with loky) is
@@ -198,8 +198,10 @@ class SearchLoop:
         self._stop = False  # a callback asked to stop: nothing new starts
         self._task_seconds: float | None = None  # running mean of task durations
         self._n_tasks = len(self.history.out)
-        if self.asynchronous and self.checkpoint is not None:
-            self.evaluator.keep_starts = True  # pending trials can be started again
+        if self.checkpoint is not None:
+            self.evaluator.keep_blobs = True
+            if self.asynchronous:
+                self.evaluator.keep_starts = True  # pending trials can be started again
         try:
             resume, self._resume = getattr(self, "_resume", []), []
             if resume:

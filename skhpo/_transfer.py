@@ -80,7 +80,7 @@ def loads_model(blob: bytes) -> Any:
 
 
 def _unpack(blob: bytes) -> ModelParcel:
-    return ModelParcel(loads_model(blob), nbytes=len(blob))
+    return ModelParcel(loads_model(blob), nbytes=len(blob), blob=blob)
 
 
 class ModelParcel:
@@ -94,11 +94,15 @@ class ModelParcel:
         Bytes this parcel moved between processes: set when it is pickled (in the
         sending process) and when it is unpickled (in the receiving one); 0 while
         it stays in one process.
+    blob : bytes or None, default=None
+        In the receiving process, the :func:`dumps_model` bytes the model arrived
+        as (a checkpoint can write them as they are).
     """
 
-    def __init__(self, model: Any, nbytes: int = 0) -> None:
+    def __init__(self, model: Any, nbytes: int = 0, blob: bytes | None = None) -> None:
         self.model = model
         self.nbytes = nbytes
+        self.blob = blob
 
     def __reduce__(self):
         if self.model is None:  # a failed or dropped model: nothing to move
