@@ -16,9 +16,13 @@ generations.
 
 from __future__ import annotations
 
+import math
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.spatial.distance import cdist
+from scipy.special import ndtri
 
 from ._base import BaseSearchCV
 from ._sklearn_compat import Interval
@@ -32,6 +36,14 @@ Gene = tuple[slice, bool]  # (columns of the encoding, is categorical)
 SBX_ETA = 2.0  # distribution index of simulated binary crossover: small = wide children
 SCALE_START, SCALE_END = 0.25, 0.02  # mutation step (unit-cube std), first / last generation
 N_RETRIES = 3  # mutations of a duplicate child before a random point replaces it
+SIGMA_START = 0.15  # CMA step size after the initial design, in units of the unit cube
+SIGMA_MIN, SIGMA_MAX = 1e-10, 1.0
+INTEGER_MARGIN = 0.25  # smallest std of an integer gene, in units of one integer's slice
+SCREENING_FACTOR = 10  # candidates bred per child kept after surrogate pre-screening
+MERIT_WEIGHTS = (0.8, 0.95, 0.95, 0.99)  # surrogate weight cycle (Regis and Shoemaker, 2007)
+MAX_SURROGATE_POINTS = 256  # evaluated points nearest to the candidates the surrogate fits
+RBF_RIDGE = 1e-8
+DUPLICATE_DISTANCE = 1e-9
 HISTORY_KEYS = ("generation", "best_score", "mean_score", "std_score", "n_new_evaluations")
 _STRATEGY_PARAMS = ("population_size", "n_generations", "crossover_probability",
                     "mutation_probability", "tournament_size", "elitism", "patience")
@@ -49,6 +61,21 @@ def gene_layout(space: Space) -> tuple[slice | None, list[list[Gene]]]:
         for sub, slices in zip(space.subspaces, space._slices)
     ]
     return selector, genes
+
+
+def numeric_genes(space: Space) -> tuple[np.ndarray, np.ndarray]:
+    """Columns of the numeric genes of every subspace, and their smallest std.
+
+    The std floor is ``INTEGER_MARGIN / size`` for a gene with ``size`` values
+    (an integer, or a discrete scipy distribution), 0 for a continuous one.
+    """
+    columns, floors = [], []
+    for sub, slices in zip(space.subspaces, space._slices):
+        for dim, sl in zip(sub.values(), slices):
+            if dim.n_columns and not isinstance(dim, Categorical):
+                columns.append(sl.start)
+                floors.append(INTEGER_MARGIN / dim.size if math.isfinite(dim.size) else 0.0)
+    return np.array(columns, dtype=int), np.array(floors, dtype=float)
 
 
 def _subspace(x: np.ndarray, selector: slice | None) -> int:
@@ -165,6 +192,200 @@ def mutation_scale(generation: int, n_generations: int, start: float = SCALE_STA
     return start * (end / start) ** (generation / max(n_generations - 1, 1))
 
 
+# -- covariance matrix adaptation of the numeric genes ----------------------------
+
+
+@dataclass
+class CovarianceState:
+    """Search distribution ``N(m, sigma^2 C)`` of the numeric genes (CMA-ES).
+
+    Attributes
+    ----------
+    mean : ndarray of shape (n,)
+        ``m``, inside ``[0, 1]^n``.
+    sigma : float
+        Global step size, in units of the unit cube.
+    cov : ndarray of shape (n, n)
+        ``C``, symmetric positive definite.
+    path_sigma, path_c : ndarray of shape (n,)
+        Evolution paths of the step size and of ``C``.
+    n_updates : int
+        Updates made so far.
+    """
+
+    mean: np.ndarray
+    sigma: float
+    cov: np.ndarray
+    path_sigma: np.ndarray
+    path_c: np.ndarray
+    n_updates: int = 0
+
+    @classmethod
+    def start(cls, mean: np.ndarray, sigma: float | None = None) -> CovarianceState:
+        n, sigma = len(mean), SIGMA_START if sigma is None else sigma
+        return cls(np.asarray(mean, dtype=float).copy(), float(sigma), np.eye(n),
+                   np.zeros(n), np.zeros(n))
+
+
+def recombination_weights(n_offspring: int) -> np.ndarray:
+    """Weights of the ``mu = max(lambda // 2, 1)`` best offspring; shape ``(mu,)``.
+
+    ``w_i = ln(mu + 1/2) - ln(i)`` for ``i = 1..mu``, normalised to sum to 1
+    (Hansen, 2016, eq. 49 with positive weights only).
+    """
+    mu = max(n_offspring // 2, 1)
+    weights = np.log(mu + 0.5) - np.log(np.arange(1, mu + 1))
+    return weights / weights.sum()
+
+
+def margin_stretch(state: CovarianceState, floors: np.ndarray) -> np.ndarray:
+    """Per-gene factor ``max(1, floor_j / (sigma sqrt(C_jj)))``; shape ``(n,)``.
+
+    Integer genes have a floor (a quarter of one integer's slice of the unit
+    interval): once the distribution is narrower than that, every sample would
+    round to the same integer and the gene could never move again, so its
+    samples are stretched back to the floor (the margin of Hamano et al., 2022).
+    """
+    std = state.sigma * np.sqrt(np.maximum(np.diag(state.cov), 1e-300))
+    return np.maximum(1.0, floors / std)
+
+
+def cma_sample(state: CovarianceState, n: int, floors: np.ndarray,
+               rng: np.random.RandomState) -> np.ndarray:
+    """``n`` genotypes ``reflect(m + sigma * stretch * B D z)``, ``z ~ N(0, I)``;
+    shape ``(n, len(m))``, inside ``[0, 1]``."""
+    eigenvalues, basis = np.linalg.eigh(state.cov)
+    scales = np.sqrt(np.maximum(eigenvalues, 0.0))
+    steps = (rng.standard_normal((n, len(state.mean))) * scales) @ basis.T
+    return reflect(state.mean + state.sigma * margin_stretch(state, floors) * steps)
+
+
+def cma_update(state: CovarianceState, genotypes: np.ndarray, fitness: np.ndarray,
+               floors: np.ndarray) -> CovarianceState:
+    """One (mu/mu_w, lambda)-CMA-ES update from ``lambda`` evaluated genotypes.
+
+    With ``y_i = (x_{i:lambda} - m) / (sigma * stretch)`` the steps of the ``mu``
+    best (greatest ``f``, NaN last) and ``y_w = sum_i w_i y_i``:
+    ``m <- m + sigma stretch y_w``;
+    ``p_s <- (1 - c_s) p_s + sqrt(c_s (2 - c_s) mu_eff) C^(-1/2) y_w``;
+    ``p_c <- (1 - c_c) p_c + h_s sqrt(c_c (2 - c_c) mu_eff) y_w``;
+    ``C <- (1 - c_1 - c_mu + (1 - h_s) c_1 c_c (2 - c_c)) C + c_1 p_c p_c^T
+    + c_mu sum_i w_i y_i y_i^T``;
+    ``sigma <- sigma exp(c_s / d_s (|p_s| / E|N(0, I)| - 1))``, with the
+    default learning rates of Hansen (2016); ``genotypes`` has shape
+    ``(lambda, n)``.
+    """
+    n = len(state.mean)
+    order = np.argsort(-np.nan_to_num(fitness, nan=-np.inf), kind="stable")
+    weights = recombination_weights(len(genotypes))
+    mu_eff = 1.0 / np.sum(weights**2)
+    c_s = (mu_eff + 2) / (n + mu_eff + 5)
+    d_s = 1 + 2 * max(0.0, np.sqrt((mu_eff - 1) / (n + 1)) - 1) + c_s
+    c_c = (4 + mu_eff / n) / (n + 4 + 2 * mu_eff / n)
+    c_1 = 2 / ((n + 1.3) ** 2 + mu_eff)
+    c_mu = min(1 - c_1, 2 * (mu_eff - 2 + 1 / mu_eff) / ((n + 2) ** 2 + mu_eff))
+    expected_norm = np.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n**2))
+
+    stretch = margin_stretch(state, floors)
+    steps = (genotypes[order[:len(weights)]] - state.mean) / (state.sigma * stretch)
+    step = weights @ steps
+    eigenvalues, basis = np.linalg.eigh(state.cov)
+    inverse_root = basis @ np.diag(1 / np.sqrt(np.maximum(eigenvalues, 1e-300))) @ basis.T
+    path_sigma = ((1 - c_s) * state.path_sigma
+                  + np.sqrt(c_s * (2 - c_s) * mu_eff) * inverse_root @ step)
+    generation = state.n_updates + 1
+    stalled = (np.linalg.norm(path_sigma) / np.sqrt(1 - (1 - c_s) ** (2 * generation))
+               >= (1.4 + 2 / (n + 1)) * expected_norm)
+    path_c = (1 - c_c) * state.path_c + (not stalled) * np.sqrt(
+        c_c * (2 - c_c) * mu_eff) * step
+    cov = ((1 - c_1 - c_mu + stalled * c_1 * c_c * (2 - c_c)) * state.cov
+           + c_1 * np.outer(path_c, path_c) + c_mu * (steps.T * weights) @ steps)
+    sigma = state.sigma * np.exp(c_s / d_s * (np.linalg.norm(path_sigma) / expected_norm - 1))
+    return CovarianceState(
+        mean=np.clip(state.mean + state.sigma * stretch * step, 0.0, 1.0),
+        sigma=float(np.clip(sigma, SIGMA_MIN, SIGMA_MAX)), cov=(cov + cov.T) / 2,
+        path_sigma=path_sigma, path_c=path_c, n_updates=generation)
+
+
+# -- surrogate pre-screening of offspring -------------------------------------------
+
+
+def normal_scores(fitness: np.ndarray) -> np.ndarray:
+    """Ranks of ``f`` mapped to standard normal quantiles (NaN ranks last).
+
+    ``Phi^-1((r + 1/2) / n)`` for rank ``r`` (0 = worst): robust to the scale of
+    the scores (a Rosenbrock valley and its 10^5 walls weigh alike).
+    """
+    f = np.nan_to_num(np.asarray(fitness, dtype=float), nan=-np.inf)
+    ranks = np.empty(len(f))
+    ranks[np.argsort(f, kind="stable")] = np.arange(len(f))
+    return ndtri((ranks + 0.5) / len(f))
+
+
+def fit_rbf(points: np.ndarray, values: np.ndarray,
+            ridge: float = RBF_RIDGE) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Cubic radial basis interpolant with a linear tail (Gutmann, 2001).
+
+    Solves ``[[Phi + ridge I, P], [P^T, 0]] [lam; c] = [values; 0]`` with
+    ``Phi_ij = |x_i - x_j|^3`` and ``P = [1, X]``; ``points`` has shape
+    ``(n, d)``. Returns ``(points, lam, c)`` for :func:`predict_rbf`.
+    """
+    n, d = points.shape
+    tail = np.hstack([np.ones((n, 1)), points])
+    system = np.zeros((n + d + 1, n + d + 1))
+    system[:n, :n] = cdist(points, points) ** 3 + ridge * np.eye(n)
+    system[:n, n:], system[n:, :n] = tail, tail.T
+    rhs = np.concatenate([values, np.zeros(d + 1)])
+    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    return points, solution[:n], solution[n:]
+
+
+def predict_rbf(model: tuple[np.ndarray, np.ndarray, np.ndarray],
+                queries: np.ndarray) -> np.ndarray:
+    """The interpolant of :func:`fit_rbf` at ``queries`` (shape ``(m, d)``)."""
+    points, radial, linear = model
+    return cdist(queries, points) ** 3 @ radial + linear[0] + queries @ linear[1:]
+
+
+def prescreen(candidates: np.ndarray, predicted: np.ndarray, known: np.ndarray,
+              n: int, weights: tuple[float, ...] | None = None,
+              offset: int = 0) -> list[int]:
+    """Indices of ``n`` candidates picked one at a time by the merit of
+    Regis and Shoemaker (2007).
+
+    Pick ``k`` minimises ``w V_R + (1 - w) V_D`` over the candidates not yet
+    picked, with ``w = weights[(offset + k) % len(weights)]``, ``V_R`` the
+    predicted score rescaled to ``[0, 1]`` (0 for the greatest ``predicted``) and
+    ``V_D`` the distance to the nearest known or already picked point rescaled
+    to ``[0, 1]`` (0 for the farthest). A candidate at distance 0 (a known
+    point) is never picked; fewer than ``n`` come back when too few are left.
+    ``candidates`` has shape ``(m, d)``, ``known`` ``(k, d)``.
+    """
+    nearest = (cdist(candidates, known).min(axis=1) if len(known)
+               else np.full(len(candidates), np.inf))
+    available = nearest > DUPLICATE_DISTANCE
+    weights = MERIT_WEIGHTS if weights is None else weights
+    picked: list[int] = []
+    for k in range(n):
+        if not available.any():
+            break
+        weight = weights[(offset + k) % len(weights)]
+        merit = (weight * _rescale(-predicted, available)
+                 + (1 - weight) * _rescale(-np.minimum(nearest, 1e300), available))
+        best = int(np.flatnonzero(available)[np.argmin(merit[available])])
+        picked.append(best)
+        available[best] = False
+        nearest = np.minimum(nearest, np.linalg.norm(candidates - candidates[best], axis=1))
+        available &= nearest > DUPLICATE_DISTANCE
+    return picked
+
+
+def _rescale(values: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """``(v - min) / (max - min)`` over ``mask`` (all 0 when they are equal)."""
+    low, high = values[mask].min(), values[mask].max()
+    return (values - low) / (high - low) if high > low else np.zeros_like(values)
+
+
 def _key(point: np.ndarray) -> bytes:
     """Cache key of a rounded encoded point (``+ 0.0`` folds -0.0 into 0.0)."""
     return (np.round(point, 10) + 0.0).tobytes()
@@ -198,7 +419,7 @@ class GeneticStrategy(BatchStrategy):
 
     def __init__(self, space, rng, *, population_size, n_generations,
                  crossover_probability, mutation_probability, tournament_size,
-                 elitism, patience=None):
+                 elitism, patience=None, screening_factor=SCREENING_FACTOR):
         super().__init__(space, rng)
         self.population_size = population_size
         self.n_generations = n_generations
@@ -207,7 +428,14 @@ class GeneticStrategy(BatchStrategy):
         self.tournament_size = tournament_size
         self.elitism = elitism
         self.patience = patience
+        self.screening_factor = screening_factor
         self._selector, self._genes = gene_layout(space)
+        self._numeric, self._floors = numeric_genes(space)
+        self._categorical_genes = [[gene for gene in sub if gene[1]] for sub in self._genes]
+        self.covariance_: CovarianceState | None = None
+        self._genotypes: dict[bytes, np.ndarray] = {}  # key -> numeric genes as sampled
+        self._archive_points = np.zeros((0, space.n_columns))  # every evaluated point
+        self._archive_scores = np.zeros(0)
         self._grid: tuple[np.ndarray, list[bytes]] | None = None  # built when first needed
         self._cache: dict[bytes, float] = {}
         self._pending: tuple | None = None
@@ -239,14 +467,24 @@ class GeneticStrategy(BatchStrategy):
                 rows = points[[keys.index(k) for k in new]]
                 info = {"generation": self.generation_}
                 return [Trial(params, info=info) for params in self.space.from_unit(rows)]
-            self._close_generation(points, keys, 0)
+            self._finish_generation(points, keys, 0)
         return []
 
     def tell_batch(self, trials: list[Trial], scores: np.ndarray) -> None:
         points, keys, new = self._pending
         self._pending = None
-        self._cache.update(zip(new, np.asarray(scores, dtype=float).tolist()))
-        self._close_generation(points, keys, len(new))
+        self._remember(points[[keys.index(k) for k in new]], new, scores)
+        self._finish_generation(points, keys, len(new))
+
+    def _finish_generation(self, points: np.ndarray, keys: list[bytes], n_new: int) -> None:
+        self._adapt(keys if self.population_ is None else keys[self.elitism:])
+        self._close_generation(points, keys, n_new)
+
+    def _remember(self, points: np.ndarray, keys: list[bytes], scores) -> None:
+        scores = np.asarray(scores, dtype=float).reshape(-1)
+        self._cache.update(zip(keys, scores.tolist()))
+        self._archive_points = np.vstack([self._archive_points, points])
+        self._archive_scores = np.concatenate([self._archive_scores, scores])
 
     def _close_generation(self, points: np.ndarray, keys: list[bytes], n_new: int) -> None:
         fitness = np.array([self._cache[k] for k in keys])
@@ -262,6 +500,18 @@ class GeneticStrategy(BatchStrategy):
             self._stale += 1
         self.generation_ += 1
 
+    def _adapt(self, keys: list[bytes]) -> None:
+        """Start the search distribution at the best of ``keys``, or update it."""
+        if not len(self._numeric) or not keys:
+            return
+        fitness = np.array([self._cache[k] for k in keys])
+        genotypes = np.array([self._genotypes[k] for k in keys])
+        if self.covariance_ is None:
+            best = int(np.argmax(np.nan_to_num(fitness, nan=-np.inf)))
+            self.covariance_ = CovarianceState.start(genotypes[best])
+        else:
+            self.covariance_ = cma_update(self.covariance_, genotypes, fitness, self._floors)
+
     # -- building generations -------------------------------------------------------
 
     def _initial(self) -> np.ndarray:
@@ -270,27 +520,92 @@ class GeneticStrategy(BatchStrategy):
         for point in self.space.sobol(self.population_size, self.rng):
             point = self._make_new(point, seen, SCALE_START)
             seen.add(_key(point))
+            self._genotypes.setdefault(_key(point), point[self._numeric])
             points.append(point)
         return np.array(points).reshape(len(points), self.space.n_columns)
 
     def _offspring(self) -> np.ndarray:
-        """Elites, then children of tournament winners, crossed and mutated."""
+        """Elites, then the children that pre-screening keeps among many bred."""
         order = np.argsort(-np.nan_to_num(self.fitness_, nan=-np.inf), kind="stable")
         children = [self.population_[i] for i in order[:self.elitism]]
-        seen = set(self._cache)
+        n_children = self.population_size - self.elitism
         scale = mutation_scale(self.generation_, self.n_generations)
-        while len(children) < self.population_size:
-            i, j = tournament_select(self.fitness_, 2, self.tournament_size, self.rng)
-            pair = self.population_[i], self.population_[j]
-            if self.rng.uniform() < self.crossover_probability:
-                pair = crossover(*pair, self._selector, self._genes, self.rng)
-            for child in pair[:self.population_size - len(children)]:
-                child = self._round(mutate(child, self._selector, self._genes, self.rng,
-                                           self.mutation_probability, scale))
-                child = self._make_new(child, seen, scale)
-                seen.add(_key(child))
-                children.append(child)
+        best = np.argsort(-np.nan_to_num(self._archive_scores, nan=-np.inf),
+                          kind="stable")[:self.population_size]
+        candidates, genotypes, groups = self._breed(
+            n_children, self._archive_points[best], self._archive_scores[best], scale)
+        seen = set(self._cache)
+        for i in self._screen(candidates, groups, n_children, self._archive_points, offset=0):
+            children.append(self._adopt(candidates[i], genotypes[i], seen))
+        while len(children) < self.population_size:  # few unknown points are left
+            child = self._make_new(candidates[self.rng.randint(len(candidates))], seen, scale)
+            children.append(self._adopt(child, child[self._numeric], seen))
         return np.array(children)
+
+    def _adopt(self, child: np.ndarray, genotype: np.ndarray, seen: set[bytes]) -> np.ndarray:
+        key = _key(child)
+        seen.add(key)
+        self._genotypes.setdefault(key, genotype)
+        return child
+
+    def _breed(self, n: int, parents: np.ndarray, fitness: np.ndarray,
+               scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+        """Candidates for ``n`` children (rounded), their numeric genotypes and groups.
+
+        With categorical genes or subspaces, each child's subspace and categorical
+        genes come from tournament winners, crossed and mutated, and its
+        ``screening_factor`` candidates (group ``k`` for child ``k``) share them:
+        the surrogate then picks numeric genes, never categories, which it cannot
+        judge before they were tried. Otherwise all ``n * screening_factor``
+        candidates form one pool (``groups`` is None). Numeric genes are drawn
+        from the search distribution.
+        """
+        n_candidates = n * max(self.screening_factor, 1)
+        rows = np.repeat(parents[:1], n_candidates, axis=0)
+        groups = None
+        if self._selector is not None or any(self._categorical_genes):
+            size = min(self.tournament_size, len(parents))
+            bases = np.empty((n, self.space.n_columns))
+            for base in bases:
+                i, j = tournament_select(fitness, 2, size, self.rng)
+                child = parents[i]
+                if self.rng.uniform() < self.crossover_probability:
+                    child = crossover(parents[i], parents[j], self._selector,
+                                      self._categorical_genes, self.rng)[0]
+                base[:] = mutate(child, self._selector, self._categorical_genes, self.rng,
+                                 self.mutation_probability, scale)
+            groups = np.repeat(np.arange(n), max(self.screening_factor, 1))
+            rows = bases[groups]
+        if self.covariance_ is not None:
+            rows[:, self._numeric] = cma_sample(self.covariance_, n_candidates, self._floors,
+                                                self.rng)
+        genotypes = rows[:, self._numeric].copy()
+        return self.space.round_unit(rows), genotypes, groups
+
+    def _screen(self, candidates: np.ndarray, groups: np.ndarray | None, n: int,
+                known: np.ndarray, offset: int) -> list[int]:
+        """Indices of ``n`` candidates (one per group when grouped) picked by
+        :func:`prescreen` on a cubic RBF surrogate fitted to the normal scores of
+        the evaluated points nearest to the candidates."""
+        predicted = np.zeros(len(candidates))
+        weights = (1.0,) if self.screening_factor <= 1 else None  # no screening: in order
+        if self.screening_factor > 1 and len(self._archive_scores) >= 2:
+            distance = cdist(candidates.mean(axis=0)[None], self._archive_points)[0]
+            near = np.argsort(distance, kind="stable")[:MAX_SURROGATE_POINTS]
+            model = fit_rbf(self._archive_points[near],
+                            normal_scores(self._archive_scores[near]))
+            predicted = predict_rbf(model, candidates)
+        if groups is None:
+            return prescreen(candidates, predicted, known, n, weights, offset)
+        picked: list[int] = []
+        for k in range(n):
+            members = np.flatnonzero(groups == k)
+            best = prescreen(candidates[members], predicted[members], known, 1, weights,
+                             offset + k)
+            if best:
+                picked.append(int(members[best[0]]))
+                known = np.vstack([known, candidates[picked[-1]]])
+        return picked
 
     def _make_new(self, child: np.ndarray, seen: set[bytes], scale: float) -> np.ndarray:
         """``child``, or a mutation of it, or a random point, that is not in ``seen``.
@@ -370,7 +685,8 @@ class AsyncGeneticStrategy(GeneticStrategy):
         self._n_initial_asked = 0
         self._n_children = 0
         self._n_told = 0
-        self._pending: dict[int, tuple[np.ndarray, bytes]] = {}  # trial id -> point, key
+        self._pending: dict[int, tuple[np.ndarray, bytes, int]] = {}  # id -> point, key, g
+        self._told_children: list[bytes] = []  # children told since the last update
 
     def _ask(self, n: int | None) -> list[Trial]:
         if self._initial_points is None:
@@ -384,7 +700,7 @@ class AsyncGeneticStrategy(GeneticStrategy):
                 break
             point, generation = bred
             key = _key(point)
-            self._pending[self.n_asked + len(trials)] = (point, key)
+            self._pending[self.n_asked + len(trials)] = (point, key, generation)
             params = self.space.from_unit(point[None])[0]
             trials.append(Trial(params, info={"generation": generation}))
         return trials
@@ -393,7 +709,7 @@ class AsyncGeneticStrategy(GeneticStrategy):
         return self.patience is not None and self._stale >= self.patience
 
     def _known(self) -> set[bytes]:
-        return set(self._cache) | {key for _, key in self._pending.values()}
+        return set(self._cache) | {key for _, key, _ in self._pending.values()}
 
     def _next_individual(self) -> tuple[np.ndarray, int] | None:
         """The next initial point or child and its generation; None to wait or stop."""
@@ -407,24 +723,36 @@ class AsyncGeneticStrategy(GeneticStrategy):
             return None  # nothing told yet: nothing to breed from
         generation = 1 + self._n_children // (self.population_size - self.elitism)
         scale = mutation_scale(min(generation, self.n_generations - 1), self.n_generations)
-        size = min(self.tournament_size, len(self.population_))
-        i, j = tournament_select(self.fitness_, 2, size, self.rng)
-        pair = self.population_[i], self.population_[j]
-        if self.rng.uniform() < self.crossover_probability:
-            pair = crossover(*pair, self._selector, self._genes, self.rng)
-        child = self._round(mutate(pair[0], self._selector, self._genes, self.rng,
-                                   self.mutation_probability, scale))
-        child = self._make_new(child, known, scale)
-        if _key(child) in known:
-            return None  # a finite space with no unknown point left
+        if self.covariance_ is None and len(self._numeric):
+            best = _key(self.population_[np.argmax(np.nan_to_num(self.fitness_, nan=-np.inf))])
+            self.covariance_ = CovarianceState.start(self._genotypes[best])
+        candidates, genotypes, groups = self._breed(1, self.population_, self.fitness_,
+                                                    scale)
+        pending = [point for point, _, _ in self._pending.values()]
+        known_points = np.vstack([self._archive_points, *pending]) if pending else (
+            self._archive_points)
+        picked = self._screen(candidates, groups, 1, known_points, offset=self._n_children)
+        if picked:
+            child, genotype = candidates[picked[0]], genotypes[picked[0]]
+        else:
+            child = self._make_new(candidates[0], known, scale)
+            genotype = child[self._numeric]
+            if _key(child) in known:
+                return None  # a finite space with no unknown point left
+        self._genotypes.setdefault(_key(child), genotype)
         self._n_children += 1
         return child, generation
 
     def tell(self, trial_id: int, score: float) -> None:
-        point, key = self._pending.pop(trial_id)
+        point, key, generation = self._pending.pop(trial_id)
         score = float(score)
-        self._cache[key] = score
+        self._remember(point[None], [key], [score])
         self._n_told += 1
+        if generation:
+            self._told_children.append(key)
+            if len(self._told_children) >= self.population_size - self.elitism:
+                self._adapt(self._told_children)
+                self._told_children = []
         if len(self.population_) < self.population_size:
             self.population_ = np.vstack([self.population_, point[None]])
             self.fitness_ = np.append(self.fitness_, score)
