@@ -40,6 +40,7 @@ SIGMA_START = 0.15  # CMA step size after the initial design, in units of the un
 SIGMA_MIN, SIGMA_MAX = 1e-10, 1.0
 INTEGER_MARGIN = 0.25  # smallest std of an integer gene, in units of one integer's slice
 SCREENING_FACTOR = 10  # candidates bred per child kept after surrogate pre-screening
+SAMPLING_RADII = (1.0, 0.5, 0.25, 0.1)  # candidate step sizes, in units of sigma
 MERIT_WEIGHTS = (0.8, 0.95, 0.95, 0.99)  # surrogate weight cycle (Regis and Shoemaker, 2007)
 MAX_SURROGATE_POINTS = 256  # evaluated points nearest to the candidates the surrogate fits
 RBF_RIDGE = 1e-8
@@ -251,13 +252,20 @@ def margin_stretch(state: CovarianceState, floors: np.ndarray) -> np.ndarray:
 
 
 def cma_sample(state: CovarianceState, n: int, floors: np.ndarray,
-               rng: np.random.RandomState) -> np.ndarray:
-    """``n`` genotypes ``reflect(m + sigma * stretch * B D z)``, ``z ~ N(0, I)``;
-    shape ``(n, len(m))``, inside ``[0, 1]``."""
+               rng: np.random.RandomState,
+               radii: tuple[float, ...] = (1.0,)) -> np.ndarray:
+    """``n`` genotypes ``reflect(m + r sigma stretch B D z)``; shape ``(n, len(m))``.
+
+    ``z ~ N(0, I)``, ``C = B D^2 B^T``, and ``r`` drawn uniformly from ``radii``
+    per sample: candidates at several radii let a surrogate choose between a
+    long step and a refinement near the mean (the several perturbation scales
+    of stochastic RBF methods, Regis and Shoemaker, 2007). Inside ``[0, 1]``.
+    """
     eigenvalues, basis = np.linalg.eigh(state.cov)
     scales = np.sqrt(np.maximum(eigenvalues, 0.0))
     steps = (rng.standard_normal((n, len(state.mean))) * scales) @ basis.T
-    return reflect(state.mean + state.sigma * margin_stretch(state, floors) * steps)
+    radius = np.asarray(radii, dtype=float)[rng.randint(len(radii), size=n)][:, None]
+    return reflect(state.mean + radius * state.sigma * margin_stretch(state, floors) * steps)
 
 
 def cma_update(state: CovarianceState, genotypes: np.ndarray, fitness: np.ndarray,
@@ -578,7 +586,7 @@ class GeneticStrategy(BatchStrategy):
             rows = bases[groups]
         if self.covariance_ is not None:
             rows[:, self._numeric] = cma_sample(self.covariance_, n_candidates, self._floors,
-                                                self.rng)
+                                                self.rng, SAMPLING_RADII)
         genotypes = rows[:, self._numeric].copy()
         return self.space.round_unit(rows), genotypes, groups
 
