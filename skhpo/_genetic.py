@@ -42,8 +42,10 @@ The budgets of hyperparameter searches are tiny for an evolutionary algorithm
   scores do not dominate it. Candidates sharing a child's categorical genes are
   screened against each other only: the surrogate chooses numeric genes, but
   never a category it cannot judge before it has been tried. The candidates'
-  steps have several radii (``SAMPLING_RADII``), so the surrogate can choose
-  between exploring and refining.
+  steps have several radii (``EARLY_RADII``, ``LATE_RADII``), so the surrogate
+  can choose between exploring and refining; the short radii join in the
+  second half of the generations, a budget-aware schedule (see
+  ``sampling_radii``).
 
 Budget-aware population sizing (the CMA-ES default ``lambda = 4 + 3 ln n``, or a
 population shrunk when ``P G`` is small against ``n``) was not adopted as an
@@ -89,7 +91,8 @@ SIGMA_START = 0.15  # CMA step size after the initial design, in units of the un
 SIGMA_MIN, SIGMA_MAX = 1e-10, 1.0
 INTEGER_MARGIN = 0.25  # smallest std of an integer gene, in units of one integer's slice
 SCREENING_FACTOR = 10  # candidates bred per child kept after surrogate pre-screening
-SAMPLING_RADII = (1.0, 0.5, 0.25, 0.1)  # candidate step sizes, in units of sigma
+# candidate step sizes in units of sigma, in the first and the second half of the budget
+EARLY_RADII, LATE_RADII = (1.0, 0.5), (1.0, 0.5, 0.25, 0.1)
 MERIT_WEIGHTS = (0.8, 0.95, 0.95, 0.99)  # surrogate weight cycle (Regis and Shoemaker, 2007)
 MAX_SURROGATE_POINTS = 256  # evaluated points nearest to the candidates the surrogate fits
 RBF_RIDGE = 1e-8
@@ -301,24 +304,35 @@ def margin_stretch(state: CovarianceState, floors: np.ndarray) -> np.ndarray:
 
 
 def cma_sample(state: CovarianceState, n: int, floors: np.ndarray,
-               rng: np.random.RandomState,
-               radii: tuple[float, ...] = (1.0,)) -> np.ndarray:
-    """``n`` genotypes ``reflect(m + r sigma stretch B D z)``; shape ``(n, len(m))``.
+               rng: np.random.RandomState, radii: np.ndarray | None = None) -> np.ndarray:
+    """``n`` genotypes ``reflect(m + r_i sigma stretch B D z_i)``; shape ``(n, len(m))``.
 
-    ``z ~ N(0, I)``, ``C = B D^2 B^T``, and ``r`` drawn uniformly from ``radii``
-    per sample: candidates at several radii let a surrogate choose between a
-    long step and a refinement near the mean (the several perturbation scales
-    of stochastic RBF methods, Regis and Shoemaker, 2007). Inside ``[0, 1]``.
+    ``z_i ~ N(0, I)``, ``C = B D^2 B^T`` and ``r_i = radii[i]`` (1 when None):
+    candidates at several radii let a surrogate choose between a long step and
+    a refinement near the mean (the several perturbation scales of stochastic
+    RBF methods, Regis and Shoemaker, 2007). Inside ``[0, 1]``.
     """
     eigenvalues, basis = np.linalg.eigh(state.cov)
     scales = np.sqrt(np.maximum(eigenvalues, 0.0))
     steps = (rng.standard_normal((n, len(state.mean))) * scales) @ basis.T
-    radius = np.asarray(radii, dtype=float)[rng.randint(len(radii), size=n)][:, None]
+    radius = np.ones((n, 1)) if radii is None else np.asarray(radii, dtype=float)[:, None]
     return reflect(state.mean + radius * state.sigma * margin_stretch(state, floors) * steps)
 
 
+def sampling_radii(generation: int, n_generations: int) -> tuple[float, ...]:
+    """Radii of the candidates' steps: ``EARLY_RADII`` while ``g / (G - 1) <= 1/2``,
+    then ``LATE_RADII``.
+
+    Short steps refine a region the search distribution has found; offered too
+    early, the surrogate prefers them and the search settles in the first basin
+    it meets (measured on Levy and Rastrigin), so they come with the second half
+    of the budget.
+    """
+    return EARLY_RADII if generation <= max(n_generations - 1, 1) / 2 else LATE_RADII
+
+
 def cma_update(state: CovarianceState, genotypes: np.ndarray, fitness: np.ndarray,
-               floors: np.ndarray) -> CovarianceState:
+               floors: np.ndarray, radii: np.ndarray | None = None) -> CovarianceState:
     """One (mu/mu_w, lambda)-CMA-ES update from ``lambda`` evaluated genotypes.
 
     With ``y_i = (x_{i:lambda} - m) / (sigma * stretch)`` the steps of the ``mu``
@@ -330,7 +344,10 @@ def cma_update(state: CovarianceState, genotypes: np.ndarray, fitness: np.ndarra
     + c_mu sum_i w_i y_i y_i^T``;
     ``sigma <- sigma exp(c_s / d_s (|p_s| / E|N(0, I)| - 1))``, with the
     default learning rates of Hansen (2016); ``genotypes`` has shape
-    ``(lambda, n)``.
+    ``(lambda, n)``. A genotype sampled at radius ``r_i`` (``radii``, shape
+    ``(lambda,)``; 1 when None) moves the mean by its own step but enters the
+    paths and ``C`` as ``y_i / r_i``, the step of ``N(0, C)`` it was drawn
+    from, so that picking short steps does not by itself shrink ``sigma``.
     """
     n = len(state.mean)
     order = np.argsort(-np.nan_to_num(fitness, nan=-np.inf), kind="stable")
@@ -344,7 +361,9 @@ def cma_update(state: CovarianceState, genotypes: np.ndarray, fitness: np.ndarra
     expected_norm = np.sqrt(n) * (1 - 1 / (4 * n) + 1 / (21 * n**2))
 
     stretch = margin_stretch(state, floors)
-    steps = (genotypes[order[:len(weights)]] - state.mean) / (state.sigma * stretch)
+    best = order[:len(weights)]
+    moves = (genotypes[best] - state.mean) / (state.sigma * stretch)
+    steps = moves if radii is None else moves / np.asarray(radii, dtype=float)[best, None]
     step = weights @ steps
     eigenvalues, basis = np.linalg.eigh(state.cov)
     inverse_root = basis @ np.diag(1 / np.sqrt(np.maximum(eigenvalues, 1e-300))) @ basis.T
@@ -359,7 +378,7 @@ def cma_update(state: CovarianceState, genotypes: np.ndarray, fitness: np.ndarra
            + c_1 * np.outer(path_c, path_c) + c_mu * (steps.T * weights) @ steps)
     sigma = state.sigma * np.exp(c_s / d_s * (np.linalg.norm(path_sigma) / expected_norm - 1))
     return CovarianceState(
-        mean=np.clip(state.mean + state.sigma * stretch * step, 0.0, 1.0),
+        mean=np.clip(state.mean + state.sigma * stretch * (weights @ moves), 0.0, 1.0),
         sigma=float(np.clip(sigma, SIGMA_MIN, SIGMA_MAX)), cov=(cov + cov.T) / 2,
         path_sigma=path_sigma, path_c=path_c, n_updates=generation)
 
@@ -501,7 +520,8 @@ class GeneticStrategy(BatchStrategy):
         self._numeric, self._floors = numeric_genes(space)
         self._categorical_genes = [[gene for gene in sub if gene[1]] for sub in self._genes]
         self.covariance_: CovarianceState | None = None
-        self._genotypes: dict[bytes, np.ndarray] = {}  # key -> numeric genes as sampled
+        # key -> the numeric genes as sampled (before rounding), then the radius
+        self._genotypes: dict[bytes, np.ndarray] = {}
         self._archive_points = np.zeros((0, space.n_columns))  # every evaluated point
         self._archive_scores = np.zeros(0)
         self._grid: tuple[np.ndarray, list[bytes]] | None = None  # built when first needed
@@ -576,9 +596,10 @@ class GeneticStrategy(BatchStrategy):
         genotypes = np.array([self._genotypes[k] for k in keys])
         if self.covariance_ is None:
             best = int(np.argmax(np.nan_to_num(fitness, nan=-np.inf)))
-            self.covariance_ = CovarianceState.start(genotypes[best])
+            self.covariance_ = CovarianceState.start(genotypes[best, :-1])
         else:
-            self.covariance_ = cma_update(self.covariance_, genotypes, fitness, self._floors)
+            self.covariance_ = cma_update(self.covariance_, genotypes[:, :-1], fitness,
+                                          self._floors, radii=genotypes[:, -1])
 
     # -- building generations -------------------------------------------------------
 
@@ -588,7 +609,7 @@ class GeneticStrategy(BatchStrategy):
         for point in self.space.sobol(self.population_size, self.rng):
             point = self._make_new(point, seen, SCALE_START)
             seen.add(_key(point))
-            self._genotypes.setdefault(_key(point), point[self._numeric])
+            self._genotypes.setdefault(_key(point), np.append(point[self._numeric], 1.0))
             points.append(point)
         return np.array(points).reshape(len(points), self.space.n_columns)
 
@@ -601,13 +622,14 @@ class GeneticStrategy(BatchStrategy):
         best = np.argsort(-np.nan_to_num(self._archive_scores, nan=-np.inf),
                           kind="stable")[:self.population_size]
         candidates, genotypes, groups = self._breed(
-            n_children, self._archive_points[best], self._archive_scores[best], scale)
+            n_children, self._archive_points[best], self._archive_scores[best], scale,
+            self.generation_)
         seen = set(self._cache)
         for i in self._screen(candidates, groups, n_children, self._archive_points, offset=0):
             children.append(self._adopt(candidates[i], genotypes[i], seen))
         while len(children) < self.population_size:  # few unknown points are left
             child = self._make_new(candidates[self.rng.randint(len(candidates))], seen, scale)
-            children.append(self._adopt(child, child[self._numeric], seen))
+            children.append(self._adopt(child, np.append(child[self._numeric], 1.0), seen))
         return np.array(children)
 
     def _adopt(self, child: np.ndarray, genotype: np.ndarray, seen: set[bytes]) -> np.ndarray:
@@ -616,8 +638,8 @@ class GeneticStrategy(BatchStrategy):
         self._genotypes.setdefault(key, genotype)
         return child
 
-    def _breed(self, n: int, parents: np.ndarray, fitness: np.ndarray,
-               scale: float) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    def _breed(self, n: int, parents: np.ndarray, fitness: np.ndarray, scale: float,
+               generation: int) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
         """Candidates for ``n`` children (rounded), their numeric genotypes and groups.
 
         With categorical genes or subspaces, each child's subspace and categorical
@@ -644,10 +666,13 @@ class GeneticStrategy(BatchStrategy):
                                  self.mutation_probability, scale)
             groups = np.repeat(np.arange(n), max(self.screening_factor, 1))
             rows = bases[groups]
+        radii = np.ones(n_candidates)
         if self.covariance_ is not None:
+            choices = sampling_radii(generation, self.n_generations)
+            radii = np.asarray(choices)[self.rng.randint(len(choices), size=n_candidates)]
             rows[:, self._numeric] = cma_sample(self.covariance_, n_candidates, self._floors,
-                                                self.rng, SAMPLING_RADII)
-        genotypes = rows[:, self._numeric].copy()
+                                                self.rng, radii)
+        genotypes = np.column_stack([rows[:, self._numeric], radii])
         return self.space.round_unit(rows), genotypes, groups
 
     def _screen(self, candidates: np.ndarray, groups: np.ndarray | None, n: int,
@@ -720,8 +745,9 @@ class AsyncGeneticStrategy(GeneticStrategy):
     surrogate's pick among ``screening_factor`` samples of the search
     distribution, never a known or pending point, so nothing is evaluated
     twice. The distribution starts at the best individual told when the first
-    child is bred and is updated after every ``P - E`` told children. Children are bred as soon as one individual is told, so workers
-    never wait for the initial population to finish. A told individual joins
+    child is bred and is updated after every ``P - E`` told children.
+    Children are bred as soon as one individual is told, so workers never wait
+    for the initial population to finish. A told individual joins
     the population while it has fewer than ``P`` members; after that it
     replaces the worst member if it scores better (NaN ranks last). The best
     members are thus never lost: elitism is implicit, and ``E`` only sets the
@@ -795,9 +821,9 @@ class AsyncGeneticStrategy(GeneticStrategy):
         scale = mutation_scale(min(generation, self.n_generations - 1), self.n_generations)
         if self.covariance_ is None and len(self._numeric):
             best = _key(self.population_[np.argmax(np.nan_to_num(self.fitness_, nan=-np.inf))])
-            self.covariance_ = CovarianceState.start(self._genotypes[best])
+            self.covariance_ = CovarianceState.start(self._genotypes[best][:-1])
         candidates, genotypes, groups = self._breed(1, self.population_, self.fitness_,
-                                                    scale)
+                                                    scale, generation)
         pending = [point for point, _, _ in self._pending.values()]
         known_points = np.vstack([self._archive_points, *pending]) if pending else (
             self._archive_points)
@@ -806,7 +832,7 @@ class AsyncGeneticStrategy(GeneticStrategy):
             child, genotype = candidates[picked[0]], genotypes[picked[0]]
         else:
             child = self._make_new(candidates[0], known, scale)
-            genotype = child[self._numeric]
+            genotype = np.append(child[self._numeric], 1.0)
             if _key(child) in known:
                 return None  # a finite space with no unknown point left
         self._genotypes.setdefault(_key(child), genotype)
@@ -1027,7 +1053,9 @@ class GeneticSearchCV(BaseSearchCV):
     rescaled prediction (0 best), ``V_D`` the rescaled distance to the nearest
     evaluated or kept point (0 farthest) and ``w`` cycles through 0.8, 0.95,
     0.95, 0.99 (Regis and Shoemaker, 2007). The candidates' steps are scaled by
-    1, 0.5, 0.25 or 0.1 at random. A child that was already evaluated is never
+    1 or 0.5 at random while ``g <= (G - 1) / 2``, then by 1, 0.5, 0.25 or 0.1;
+    a kept candidate updates the distribution with its step divided by that
+    radius. A child that was already evaluated is never
     kept; when no candidate is new, a mutation of one (a Gaussian step of
     standard deviation ``0.25 (0.02/0.25)^(g/(G-1))`` of the unit interval for
     numbers, doubled at each try) up to 3 times, then a random unevaluated
