@@ -10,12 +10,22 @@ from sklearn.base import BaseEstimator, clone
 from skhpo import Categorical, GeneticSearchCV, Integer, Real, Space
 from skhpo._genetic import (
     AsyncGeneticStrategy,
+    CovarianceState,
     GeneticStrategy,
     _key,
+    cma_sample,
+    cma_update,
     crossover,
+    fit_rbf,
     gene_layout,
+    margin_stretch,
     mutate,
     mutation_scale,
+    normal_scores,
+    numeric_genes,
+    predict_rbf,
+    prescreen,
+    recombination_weights,
     reflect,
     sbx,
     tournament_select,
@@ -544,3 +554,187 @@ def test_async_interrupted_search_resumes_to_the_same_budget(n_jobs, tmp_path):
     np.testing.assert_array_equal(np.sort(results["trial_id"]), np.arange(n_rows))
     assert len({tuple(sorted(p.items())) for p in results["params"]}) == n_rows
     assert sum(resumed.history_["n_new_evaluations"]) == n_rows
+
+
+# -- covariance adaptation, surrogate, pre-screening -------------------------------------
+
+
+@pytest.mark.parametrize("n_offspring", [1, 2, 9, 10])
+def test_recombination_weights_favour_the_best_and_sum_to_one(n_offspring):
+    weights = recombination_weights(n_offspring)
+    assert len(weights) == max(n_offspring // 2, 1)
+    assert weights.sum() == pytest.approx(1.0)
+    assert np.all(weights > 0) and np.all(np.diff(weights) < 0)
+
+
+def _adapt(state, objective, n_updates, rng, n_offspring=8, floors=None):
+    floors = np.zeros(len(state.mean)) if floors is None else floors
+    for _ in range(n_updates):
+        genotypes = cma_sample(state, n_offspring, floors, rng)
+        state = cma_update(state, genotypes, np.array([objective(x) for x in genotypes]),
+                           floors)
+    return state
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_covariance_adaptation_moves_the_mean_to_the_optimum(seed):
+    optimum = np.array([0.7, 0.3, 0.6])
+    state = CovarianceState.start(np.full(3, 0.2), sigma=0.1)
+    state = _adapt(state, lambda x: -np.sum((x - optimum) ** 2), 40,
+                   np.random.RandomState(seed))
+    assert np.linalg.norm(state.mean - optimum) < 0.05 * np.linalg.norm(0.2 - optimum)
+    assert state.n_updates == 40
+
+
+def test_step_size_grows_along_a_slope_and_shrinks_at_the_optimum():
+    rng = np.random.RandomState(0)
+    slope = _adapt(CovarianceState.start(np.full(2, 0.1), sigma=0.01),
+                   lambda x: x.sum(), 8, rng)
+    assert slope.sigma > 0.02
+    still = _adapt(CovarianceState.start(np.full(2, 0.5), sigma=0.1),
+                   lambda x: -np.sum((x - 0.5) ** 2), 30, rng)
+    assert still.sigma < 0.03
+
+
+def test_covariance_stretches_along_the_insensitive_axis():
+    state = CovarianceState.start(np.full(2, 0.5), sigma=0.05)
+    state = _adapt(state, lambda x: -(100 * (x[0] - 0.5) ** 2 + (x[1] - 0.5) ** 2), 40,
+                   np.random.RandomState(0), n_offspring=10)
+    assert state.cov[1, 1] > 5 * state.cov[0, 0]
+
+
+def test_integer_margin_keeps_an_integer_gene_moving():
+    space = Space({"n": Integer(0, 9), "x": Real(0, 1)})
+    columns, floors = numeric_genes(space)
+    np.testing.assert_array_equal(columns, [0, 1])
+    assert floors[0] == pytest.approx(0.25 / 10) and floors[1] == 0
+    state = CovarianceState.start(np.array([0.55, 0.5]), sigma=1e-6)
+    assert margin_stretch(state, floors)[0] > 1 and margin_stretch(state, floors)[1] == 1
+
+    def integers(floors):
+        samples = cma_sample(state, 200, floors, np.random.RandomState(0))
+        return {p["n"] for p in space.from_unit(space.round_unit(samples))}
+
+    assert len(integers(floors)) >= 2
+    assert integers(np.zeros(2)) == {5}
+
+
+def test_samples_stay_in_the_unit_cube_and_radii_scale_the_steps():
+    state = CovarianceState.start(np.array([0.05, 0.95]), sigma=0.5)
+    wide = cma_sample(state, 500, np.zeros(2), np.random.RandomState(0))
+    assert wide.min() >= 0 and wide.max() <= 1
+    state = CovarianceState.start(np.full(2, 0.5), sigma=0.01)
+    steps = {radius: np.abs(cma_sample(state, 500, np.zeros(2), np.random.RandomState(0),
+                                       (radius,)) - 0.5).mean() for radius in (1.0, 0.1)}
+    assert steps[0.1] == pytest.approx(0.1 * steps[1.0])
+
+
+def test_rbf_interpolates_and_reproduces_linear_functions():
+    rng = np.random.RandomState(0)
+    points = rng.uniform(size=(20, 3))
+    values = rng.normal(size=20)
+    np.testing.assert_allclose(predict_rbf(fit_rbf(points, values), points), values, atol=1e-5)
+    linear = 1 + 2 * points[:, 0] - points[:, 2]
+    queries = rng.uniform(size=(5, 3))
+    np.testing.assert_allclose(predict_rbf(fit_rbf(points, linear), queries),
+                               1 + 2 * queries[:, 0] - queries[:, 2], atol=1e-5)
+
+
+def test_normal_scores_keep_the_order_and_rank_nan_last():
+    scores = normal_scores(np.array([3.0, np.nan, -1e6, 10.0]))
+    assert list(np.argsort(scores)) == [1, 2, 0, 3]
+    assert scores.sum() == pytest.approx(0.0)
+
+
+def test_prescreening_keeps_the_predicted_best_new_candidates():
+    candidates = np.array([[0.1], [0.2], [0.3], [0.4], [0.5]])
+    predicted = np.array([1.0, 5.0, 3.0, 4.0, 2.0])
+    known = np.array([[0.2]])  # the predicted best is already evaluated
+    assert prescreen(candidates, predicted, known, 3, weights=(1.0,)) == [3, 2, 4]
+    # distance only: the farthest from the known and the picked points
+    assert prescreen(candidates, predicted, known, 2, weights=(0.0,)) == [4, 0]
+    assert prescreen(candidates, predicted, candidates, 2) == []
+
+
+def test_search_distribution_is_learned_from_each_generation():
+    strategy = make_strategy({"x": Real(0, 1), "y": Real(0, 1)}, 0, n_generations=6)
+    run(strategy, lambda p: -((p["x"] - 0.8) ** 2 + (p["y"] - 0.3) ** 2))
+    state = strategy.covariance_
+    assert state.n_updates == 5  # started after generation 0, updated after each later one
+    assert np.linalg.norm(state.mean - [0.8, 0.3]) < 0.1
+
+
+def test_union_spaces_adapt_the_numeric_genes_of_every_subspace():
+    strategy = make_strategy(UNION, 0, n_generations=6)
+    trials, _ = run(strategy, oracle_score)
+    columns, floors = numeric_genes(strategy.space)
+    assert len(columns) == 2 and floors[0] == 0 and floors[1] > 0  # x real, y integer
+    assert strategy.covariance_.mean.shape == (2,)
+    assert {t.params["kind"] for t in trials} == {"a", "b", "c"}
+
+
+def _shifted_rosenbrock(params):
+    x = np.array([params[f"x{i}"] for i in range(4)]) - 0.3
+    return -float(np.sum(100 * (x[1:] - x[:-1] ** 2) ** 2 + (1 - x[:-1]) ** 2))
+
+
+ROSENBROCK_4D = {f"x{i}": Real(-2.048, 2.048) for i in range(4)}
+# oracle_score's optimum is 0 at x=0.01, y=3, kind="a"; rosenbrock's is 0
+
+
+def _regret_of(space, objective, seed, asynchronous=False, **kwargs):
+    params = dict(population_size=10, n_generations=4, elitism=0)
+    if asynchronous:
+        strategy = make_async(space, seed, **{**params, **kwargs})
+        trials = [t for t, _ in run_async(strategy, objective, n_workers=4, seed=seed)]
+    else:
+        trials, _ = run(make_strategy(space, seed, **{**params, **kwargs}), objective)
+    assert len(trials) == 40
+    return -max(objective(t.params) for t in trials)
+
+
+def _random_regret(space, objective, seed):
+    return -max(objective(p) for p in Space(space).sample(40, np.random.RandomState(seed)))
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+@pytest.mark.parametrize("space, objective", [(ROSENBROCK_4D, _shifted_rosenbrock),
+                                              (MIXED, oracle_score)])
+def test_beats_random_search_and_its_own_unscreened_version_at_40_evaluations(
+        space, objective, asynchronous):
+    seeds = range(15)
+    regret = np.median([_regret_of(space, objective, s, asynchronous) for s in seeds])
+    unscreened = np.median([_regret_of(space, objective, s, asynchronous, screening_factor=1)
+                            for s in seeds])
+    random = np.median([_random_regret(space, objective, s) for s in seeds])
+    assert regret < 0.3 * random
+    assert regret < 0.7 * unscreened
+
+
+def test_strategy_survives_a_pickle_between_generations():
+    import pickle
+
+    objective = oracle_score
+    strategy = make_strategy(MIXED, 0)
+    for _ in range(3):
+        batch = strategy.ask()
+        tell_scores(strategy, batch, [objective(t.params) for t in batch])
+    assert strategy.covariance_ is not None
+    restored = pickle.loads(pickle.dumps(strategy))
+    rest = [run(s, objective)[0] for s in (strategy, restored)]
+    assert [t.params for t in rest[0]] == [t.params for t in rest[1]]
+    assert len(rest[0]) > 0
+
+
+def test_interrupted_search_resumes_to_the_same_results(tmp_path):
+    checkpoint = str(tmp_path / "search.ckpt")
+
+    def make(**kwargs):
+        return GeneticSearchCV(Oracle(), MIXED, population_size=6, n_generations=4, cv=2,
+                               random_state=0, **kwargs)
+
+    with pytest.raises(KeyboardInterrupt):
+        make(checkpoint=checkpoint, callbacks=interrupt_after(11)).fit(X_DUMMY)
+    resumed = make(checkpoint=checkpoint).fit(X_DUMMY)
+    assert resumed.n_resumed_trials_ > 0
+    assert_same_results(resumed.cv_results_, make().fit(X_DUMMY).cv_results_)
