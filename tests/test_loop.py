@@ -221,6 +221,30 @@ def test_an_interrupted_search_resumes_to_the_uninterrupted_results(name, tmp_pa
     assert resumed.best_params_ == uninterrupted.best_params_
 
 
+@pytest.mark.parametrize("name", ["hyperband-partial_fit", "pbt"])
+def test_checkpoints_write_models_as_the_bytes_they_came_back_in(name, tmp_path, monkeypatch):
+    # at n_jobs=2 every continued model arrives pickled: a checkpoint must not
+    # pickle it a second time in the main process (that cost a fifth of a
+    # skorch search's wall time), and the stored bytes must resume exactly
+    import skhpo._incremental as incremental
+    dumps, original = [], incremental.dumps_model
+
+    def counting_dumps(model):
+        dumps.append(model)
+        return original(model)
+
+    monkeypatch.setattr(incremental, "dumps_model", counting_dumps)
+    checkpoint = tmp_path / "search.ckpt"
+    uninterrupted = SMALL_SEARCHES[name](n_jobs=2).fit(X, y)
+    search = SMALL_SEARCHES[name](checkpoint=str(checkpoint), callbacks=InterruptAt(1), n_jobs=2)
+    with pytest.raises(KeyboardInterrupt, match="saved in the checkpoint"):
+        search.fit(X, y)
+    assert dumps == []
+    resumed = SMALL_SEARCHES[name](checkpoint=str(checkpoint), n_jobs=2).fit(X, y)
+    assert resumed.n_resumed_trials_ > 0
+    assert_same_results(uninterrupted.cv_results_, resumed.cv_results_)
+
+
 def test_an_interrupt_without_checkpoint_says_how_to_keep_results():
     search = SMALL_SEARCHES["bayes"](callbacks=InterruptAt(0))
     with pytest.raises(KeyboardInterrupt, match="pass checkpoint="):
