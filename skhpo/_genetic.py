@@ -414,7 +414,10 @@ def fit_rbf(points: np.ndarray, values: np.ndarray,
     system[:n, :n] = cdist(points, points) ** 3 + ridge * np.eye(n)
     system[:n, n:], system[n:, :n] = tail, tail.T
     rhs = np.concatenate([values, np.zeros(d + 1)])
-    solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
+    try:  # an LU solve is several times faster than lstsq's SVD
+        solution = np.linalg.solve(system, rhs)
+    except np.linalg.LinAlgError:  # points on a hyperplane leave the tail singular
+        solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
     return points, solution[:n], solution[n:]
 
 
@@ -685,11 +688,7 @@ class GeneticStrategy(BatchStrategy):
         predicted = np.zeros(len(candidates))
         weights = (1.0,) if self.screening_factor <= 1 else None  # no screening: in order
         if self.screening_factor > 1 and len(self._archive_scores) >= 2:
-            distance = cdist(candidates.mean(axis=0)[None], self._archive_points)[0]
-            near = np.argsort(distance, kind="stable")[:MAX_SURROGATE_POINTS]
-            model = fit_rbf(self._archive_points[near],
-                            normal_scores(self._archive_scores[near]))
-            predicted = predict_rbf(model, candidates)
+            predicted = predict_rbf(self._surrogate(candidates.mean(axis=0)), candidates)
         if groups is None:
             return prescreen(candidates, predicted, known, n, weights, offset)
         picked: list[int] = []
@@ -701,6 +700,23 @@ class GeneticStrategy(BatchStrategy):
                 picked.append(int(members[best[0]]))
                 known = np.vstack([known, candidates[picked[-1]]])
         return picked
+
+    #: Points told after which the surrogate is fitted again (0: at every call,
+    #: once per generation in the synchronous search).
+    surrogate_period = 0
+
+    def _surrogate(self, centre: np.ndarray) -> tuple:
+        """:func:`fit_rbf` on the evaluated points nearest to ``centre``, fitted
+        again once ``surrogate_period`` points were told since the last fit."""
+        n_points = len(self._archive_scores)
+        fitted = getattr(self, "_fitted_surrogate", None)
+        if fitted is None or n_points - fitted[0] >= self.surrogate_period:
+            distance = cdist(centre[None], self._archive_points)[0]
+            near = np.argsort(distance, kind="stable")[:MAX_SURROGATE_POINTS]
+            model = fit_rbf(self._archive_points[near],
+                            normal_scores(self._archive_scores[near]))
+            self._fitted_surrogate = fitted = (n_points, model)
+        return fitted[1]
 
     def _make_new(self, child: np.ndarray, seen: set[bytes], scale: float) -> np.ndarray:
         """``child``, or a mutation of it, or a random point, that is not in ``seen``.
@@ -777,6 +793,10 @@ class AsyncGeneticStrategy(GeneticStrategy):
 
     def __init__(self, space, rng, **kwargs):
         super().__init__(space, rng, **kwargs)
+        # one fit per child would cost more than a fast estimator's fit (an
+        # O(n^3) solve for up to MAX_SURROGATE_POINTS points); a surrogate a
+        # quarter generation old is still fresher than the synchronous one
+        self.surrogate_period = max(1, (self.population_size - self.elitism) // 4)
         self.population_ = np.zeros((0, space.n_columns))
         self.fitness_ = np.zeros(0)
         self._initial_points: np.ndarray | None = None  # drawn at the first ask

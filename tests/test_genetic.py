@@ -711,6 +711,27 @@ def test_beats_random_search_and_its_own_unscreened_version_at_40_evaluations(
     assert regret < 0.7 * unscreened
 
 
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_surrogate_is_fitted_once_per_generation_or_quarter_generation(asynchronous,
+                                                                       monkeypatch):
+    # a steady-state search breeds one child per told trial: fitting the
+    # surrogate for each would cost an O(n^3) solve per trial
+    import skhpo._genetic as genetic
+    fits, original = [], genetic.fit_rbf
+    monkeypatch.setattr(genetic, "fit_rbf", lambda *a, **k: fits.append(1) or original(*a, **k))
+    params = dict(population_size=8, n_generations=6, elitism=0)
+    if asynchronous:
+        trials = [t for t, _ in run_async(make_async(MIXED, 0, **params), oracle_score,
+                                          n_workers=3, seed=0)]
+    else:
+        trials, _ = run(make_strategy(MIXED, 0, **params), oracle_score)
+    n_children = len(trials) - 8
+    assert n_children == 40
+    # synchronous: one per generation after the first; steady state: one per
+    # 8 // 4 = 2 told points (children are bred before the first is told too)
+    assert len(fits) == (5 if not asynchronous else pytest.approx(n_children / 2, abs=3))
+
+
 def test_strategy_survives_a_pickle_between_generations():
     import pickle
 
