@@ -41,7 +41,7 @@ def test_every_python_fence_is_collected(path):
 
 
 def test_readme_and_user_guide_have_python_blocks():
-    assert {"README.md", "docs/index.md"} <= {block_id.split(":")[0] for block_id, _ in BLOCKS}
+    assert {"README.md", "docs/user_guide.md"} <= {block_id.split(":")[0] for block_id, _ in BLOCKS}
 
 
 @pytest.mark.parametrize("block_id, source", BLOCKS, ids=[i for i, _ in BLOCKS])
