@@ -116,6 +116,10 @@ def test_convergence_compares_searches_on_one_axes():
     assert again.ax_ is display.ax_
     assert len(display.ax_.get_lines()) == 3
     assert again.points_ == []
+    # the y axis spans every best-so-far curve on the axes, not only the last one
+    low, high = display.ax_.get_ylim()
+    for line in display.ax_.get_lines():
+        assert low <= np.nanmin(line.get_ydata()) and np.nanmax(line.get_ydata()) <= high
 
 
 # -- ParameterDisplay ---------------------------------------------------------
@@ -162,7 +166,14 @@ def test_parameter_display_categories_and_surrogate_of_each_parameter():
     assert [t.get_text() for t in category_panel.get_xticklabels()] == ["True", "False"] \
         or [t.get_text() for t in category_panel.get_xticklabels()] == ["False", "True"]
     assert len(display.surrogate_lines_["fit_intercept"].get_xdata()) == 2
+    assert display.surrogate_lines_["fit_intercept"].get_linestyle() == "None"
+    assert display.surrogate_lines_["C"].get_linestyle() == "-"
     assert len(display.surrogate_lines_["C"].get_xdata()) == 10
+    # a slice through the best point passes through the best score there
+    sliced = ParameterDisplay.from_search(search, dependence="best")
+    values, mean, _, _ = sliced.surrogate["fit_intercept"]
+    best = search.best_params_["fit_intercept"]
+    assert mean[values.index(best)] == pytest.approx(search.best_score_, abs=0.01)
 
 
 @pytest.mark.parametrize("name", ["genetic", "hyperband-samples", "pbt"])
@@ -186,6 +197,7 @@ def test_parameter_display_on_sklearn_searches():
     assert [t.get_text() for t in category_panel.get_xticklabels()] == ["True", "False"]
     assert len(display.points_["C"].get_offsets()) == 8
     assert display.surrogate_lines_ == {}
+    assert category_panel.get_xlim() == (-0.5, 1.5)
     random = RandomizedSearchCV(LogisticRegression(max_iter=300),
                                 {"C": loguniform(1e-2, 1e2)}, n_iter=4, cv=3,
                                 random_state=0).fit(X, Y)
@@ -308,6 +320,8 @@ def test_generation_display_draws_history():
      r"cv_results_ has no 'mean_test_recall'; pass metric= one of \['score'\]"),
     (lambda s: ParameterDisplay.from_search(s, params=["gamma"]), "bayes", ValueError,
      r"'gamma' is not a parameter of the search; its parameters are \['C'\]"),
+    (lambda s: ParameterDisplay.from_search(s, dependence="median"), "bayes", ValueError,
+     r"dependence='median' is not one of \['average', 'best'\]"),
     (lambda s: ParameterDisplay.from_search(s, surrogate=True), "genetic", ValueError,
      r"surrogate=True needs a fitted BayesSearchCV; a GeneticSearchCV has no surrogate"),
     (lambda s: RungDisplay.from_search(s, ax=plt.subplots(1, 2)[1]), "hyperband-partial_fit",

@@ -11,6 +11,7 @@ from ._common import best_so_far, check_search, resources_spent, score_key, sing
 
 __all__ = ["ConvergenceDisplay"]
 
+BEST_GID = "skhpo-best-so-far"  # marks the curves the y axis spans
 X_LABELS = {
     "evaluations": "evaluations",
     "time": "fit and score time spent (s, all folds)",
@@ -56,8 +57,10 @@ class ConvergenceDisplay:
     Each search is one curve: the running best score (a step line) and every
     trial's score (points of the same color), against the number of
     evaluations, the fit and score time, or the resources (epochs, samples)
-    spent. Several searches share one axes for comparison. Build it with
-    :meth:`from_search` or :meth:`from_searches`.
+    spent. Several searches share one axes for comparison. The y axis spans
+    the best-so-far curves, so trials scoring far below them are off the axes
+    (``points_`` holds them all). Build it with :meth:`from_search` or
+    :meth:`from_searches`.
 
     Parameters
     ----------
@@ -141,16 +144,31 @@ class ConvergenceDisplay:
         self.lines_, self.points_ = [], []
         for x_values, scores, best, name in zip(self.x_values, self.scores,
                                                 self.best_scores, self.names):
-            (line,) = self.ax_.plot(x_values, best, drawstyle="steps-post", label=name)
+            (line,) = self.ax_.plot(x_values, best, drawstyle="steps-post", label=name,
+                                    gid=BEST_GID)
             self.lines_.append(line)
             if show_trials:
                 self.points_.append(self.ax_.scatter(
                     x_values, scores, s=12, alpha=0.4, color=line.get_color()))
+        self._focus_on_best()
         self.ax_.set_xlabel(X_LABELS[self.x])
         self.ax_.set_ylabel(f"best {self.score_name} so far")
         if any(name is not None for name in self.names):
-            self.ax_.legend()
+            self.ax_.legend(loc="lower right")
         return self
+
+    def _focus_on_best(self):
+        # early bad trials (a failing fit scores at chance) would squash the
+        # best-so-far curves into a line at the top; the axis spans the curves,
+        # those drawn earlier on the same axes included
+        curves = np.concatenate([np.asarray(line.get_ydata(), dtype=float)
+                                 for line in self.ax_.get_lines() if line.get_gid() == BEST_GID])
+        curves = curves[np.isfinite(curves)]
+        if not len(curves):
+            return
+        bottom, top = curves.min(), curves.max()
+        margin = 0.1 * (top - bottom) or 0.05 * max(abs(top), 1e-3)
+        self.ax_.set_ylim(bottom - margin, top + margin)
 
     @classmethod
     def from_search(cls, search, *, x="evaluations", name=None, metric=None, ax=None,

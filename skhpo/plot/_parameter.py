@@ -66,7 +66,9 @@ class ParameterDisplay:
     axes and categorical parameters their categories as ticks. For a
     :class:`~skhpo.BayesSearchCV` the Gaussian-process surrogate's partial
     dependence (its mean averaged over random values of the other parameters,
-    as ``skopt.plots.plot_objective`` draws it) is a line with its 95% band.
+    as ``skopt.plots.plot_objective`` draws it, or a slice through the best
+    point) is a line with its 95% band; the y axis follows the trials and the
+    mean, so a band that widens far from the trials runs off the axes.
     Build it with :meth:`from_search`.
 
     Parameters
@@ -140,9 +142,12 @@ class ParameterDisplay:
             return np.asarray(values, dtype=float)
         return np.array([self._categories(name).index(repr(v)) for v in values], dtype=float)
 
+    def _category_values(self, name: str) -> list:
+        seen = list(self.surrogate.get(name, ([],))[0]) + list(self.values[name])
+        return list({repr(v): v for v in seen}.values())
+
     def _categories(self, name: str) -> list[str]:
-        seen = list(self.values[name]) + list(self.surrogate.get(name, ([],))[0])
-        return list(dict.fromkeys(repr(v) for v in seen))
+        return [repr(v) for v in self._category_values(name)]
 
     def plot(self, ax=None, *, n_cols=3):
         """Draw one panel per parameter.
@@ -162,13 +167,22 @@ class ParameterDisplay:
         self.figure_, self.axes_ = panel_axes(ax, len(self.names), n_cols)
         self.points_, self.surrogate_lines_ = {}, {}
         for i, (name, panel) in enumerate(zip(self.names, self.axes_)):
+            category = self.scales[name] == "category"
+            shown = list(self.scores[name])
             if name in self.surrogate:
                 values, mean, lower, upper = self.surrogate[name]
                 x = self._positions(name, values)
-                (self.surrogate_lines_[name],) = panel.plot(
-                    x, mean, color="C1", label="surrogate mean")
-                panel.fill_between(x, lower, upper, color="C1", alpha=0.2,
-                                   label="95% band")
+                shown += list(mean)
+                if category:
+                    (self.surrogate_lines_[name],) = panel.plot(
+                        x, mean, ls="none", marker="D", color="C1", label="surrogate mean")
+                    panel.vlines(x, lower, upper, color="C1", alpha=0.3, lw=8,
+                                 label="95% band")
+                else:
+                    (self.surrogate_lines_[name],) = panel.plot(
+                        x, mean, color="C1", label="surrogate mean")
+                    panel.fill_between(x, lower, upper, color="C1", alpha=0.2,
+                                       label="95% band")
             self.points_[name] = panel.scatter(
                 self._positions(name, self.values[name]), self.scores[name], s=16,
                 color="C0", alpha=0.7, label="trials")
@@ -176,12 +190,19 @@ class ParameterDisplay:
                 value, score = self.best[name]
                 panel.scatter(self._positions(name, [value]), [score], marker="*",
                               s=120, color="red", zorder=3, label="best")
-            if self.scales[name] == "category":
-                categories = self._categories(name)
-                panel.set_xticks(range(len(categories)), categories,
-                                 rotation=30 if len(categories) > 3 else 0)
+            if category:
+                labels = [str(v) for v in self._category_values(name)]
+                panel.set_xticks(range(len(labels)), labels,
+                                 rotation=30 if len(labels) > 3 else 0)
+                panel.set_xlim(-0.5, len(labels) - 0.5)
             else:
                 panel.set_xscale(self.scales[name])
+            if shown:
+                # the band may run far beyond the scores where the surrogate knows
+                # little; the axis follows the trials and the mean
+                low, high = np.nanmin(shown), np.nanmax(shown)
+                margin = 0.08 * (high - low) or 0.05 * max(abs(high), 1e-3)
+                panel.set_ylim(low - margin, high + margin)
             panel.set_xlabel(name)
             if i % n_cols == 0:
                 panel.set_ylabel(f"mean test {self.score_name}")
@@ -190,8 +211,9 @@ class ParameterDisplay:
         return self
 
     @classmethod
-    def from_search(cls, search, *, params=None, surrogate="auto", metric=None,
-                    n_points=40, n_samples=100, random_state=0, ax=None, n_cols=3):
+    def from_search(cls, search, *, params=None, surrogate="auto", dependence="average",
+                    metric=None, n_points=40, n_samples=100, random_state=0, ax=None,
+                    n_cols=3):
         """Plot a fitted search: any skhpo searcher, GridSearchCV, RandomizedSearchCV.
 
         Parameters
@@ -204,6 +226,12 @@ class ParameterDisplay:
         surrogate : "auto" or bool, default="auto"
             Draw the surrogate's partial dependence; ``"auto"``: for a
             :class:`~skhpo.BayesSearchCV` over one space (not a union).
+        dependence : {"average", "best"}, default="average"
+            What the other parameters are set to along one parameter:
+            ``"average"``, the surrogate is averaged over ``n_samples`` random
+            points (partial dependence, ``skopt.plots.plot_objective``'s
+            default); ``"best"``, they are the best told point's (a slice
+            through it, where the band shows how sure the model is around it).
         metric : str, default=None
             Scorer of a multi-metric search; default: the ``refit`` metric.
         n_points : int, default=40
@@ -254,7 +282,12 @@ class ParameterDisplay:
                 best[name] = (trial_params[best_index][name], all_scores[best_index])
         curves = None
         if cls._wants_surrogate(search, space, surrogate):
-            curves = cls._surrogate_curves(search, params, n_points, n_samples, random_state)
+            if dependence not in ("average", "best"):
+                raise ValueError(
+                    f"dependence={dependence!r} is not one of ['average', 'best']."
+                )
+            curves = cls._surrogate_curves(search, params, dependence, n_points, n_samples,
+                                           random_state)
         display = cls(names=params, values=values, scores=scores, scales=scales,
                       best=best, surrogate=curves, score_name=key[len("mean_test_"):])
         return display.plot(ax=ax, n_cols=n_cols)
@@ -280,12 +313,17 @@ class ParameterDisplay:
         return bool(surrogate)
 
     @staticmethod
-    def _surrogate_curves(search, params, n_points, n_samples, random_state) -> dict:
+    def _surrogate_curves(search, params, dependence, n_points, n_samples,
+                          random_state) -> dict:
         optimizer = search.optimizer_
         gp, scale = fit_surrogate(optimizer, random_state)
         space = optimizer.space
-        rng = np.random.RandomState(random_state)
-        samples = space.round_unit(rng.uniform(size=(n_samples, space.n_columns)))
+        if dependence == "best":
+            best = np.nanargmax(np.where(np.isfinite(optimizer.y_), optimizer.y_, -np.inf))
+            samples = np.asarray(optimizer.X_, dtype=float)[[best]]
+        else:
+            rng = np.random.RandomState(random_state)
+            samples = space.round_unit(rng.uniform(size=(n_samples, space.n_columns)))
         curves = {}
         for name in params:
             if not isinstance(space.subspaces[0].get(name, Constant(None)), Constant):
