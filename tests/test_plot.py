@@ -255,6 +255,56 @@ def test_rung_display_follows_parent_ids():
     assert (scores[parent], scores[child]) in segments
 
 
+def test_rung_display_on_successive_halving():
+    from sklearn.experimental import enable_halving_search_cv  # noqa: F401
+    from sklearn.model_selection import HalvingGridSearchCV
+
+    search = HalvingGridSearchCV(LogisticRegression(max_iter=300),
+                                 {"C": [0.01, 0.1, 1, 10, 100, 1000]}, factor=3, cv=3,
+                                 min_resources=30, random_state=0).fit(X, Y)
+    results = search.cv_results_
+    display = RungDisplay.from_search(search)
+    (panel,) = display.axes_
+    assert panel.get_xlabel() == "n_samples (per trial)"
+    n_segments = sum(len(line.get_xdata()) - 1 for line in display.promotion_lines_[0])
+    assert n_segments == (results["iter"] > 0).sum() > 0
+    x = ConvergenceDisplay.from_search(search, x="resources").lines_[0].get_xdata()
+    assert x[-1] == results["n_resources"].sum()
+
+
+def _promotions(display, results):
+    drawn = sum(len(line.get_xdata()) - 1
+                for lines in display.promotion_lines_.values() for line in lines)
+    return drawn, (results["iter"] > 0).sum()
+
+
+def _copies(display, results):
+    copies = (results["parent"] >= 0) & (results["parent"] != results["member"])
+    return len(display.copied_.get_segments()), copies.sum()
+
+
+def _best_fitness(display, results):
+    return list(display.best_line_.get_ydata()), list(display.best_scores)
+
+
+def _surrogate(display, results):
+    return list(display.surrogate_lines_), ["C"]
+
+
+@pytest.mark.parametrize("name, display, drawn_and_expected", [
+    ("hyperband-partial_fit", RungDisplay, _promotions),
+    ("pbt", ScheduleDisplay, _copies),
+    ("genetic", GenerationDisplay, _best_fitness),
+    ("bayes", ParameterDisplay, _surrogate),
+])
+def test_displays_of_asynchronous_searches(name, display, drawn_and_expected):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        search = SMALL_SEARCHES[name](asynchronous=True).fit(X, Y)
+    drawn, expected = drawn_and_expected(display.from_search(search), search.cv_results_)
+    assert drawn == expected
+
+
 # -- ScheduleDisplay ----------------------------------------------------------
 
 

@@ -19,14 +19,16 @@ __all__ = [
 
 
 def check_search(search: Any, display: str, columns: Sequence[str] = (),
-                 needs: str = "", use_instead: str = "") -> dict:
+                 needs: str = "", use_instead: str = "", results: dict | None = None) -> dict:
     """The ``cv_results_`` of a fitted ``search`` that has ``columns``.
 
     Raises NotFittedError for an unfitted search and ValueError naming the
     missing columns, what has them (``needs``) and what to use instead.
+    ``results`` replaces ``search.cv_results_`` (completed by the caller).
     """
     name = type(search).__name__
-    results = getattr(search, "cv_results_", None)
+    if results is None:
+        results = getattr(search, "cv_results_", None)
     if results is None:
         raise NotFittedError(
             f"This {name} is not fitted yet; call fit(X, y) before "

@@ -166,7 +166,8 @@ class RungDisplay:
         ----------
         search : fitted HyperbandSearchCV
             Or any search with ``bracket``, ``iter`` and ``n_resources``
-            columns in ``cv_results_``.
+            columns in ``cv_results_``; scikit-learn's HalvingGridSearchCV and
+            HalvingRandomSearchCV (no ``bracket``) are one bracket.
         metric : str, default=None
             Scorer of a multi-metric search; default: the ``refit`` metric.
         ax : matplotlib Axes or array of Axes, default=None
@@ -178,11 +179,16 @@ class RungDisplay:
         -------
         display : RungDisplay
         """
+        results = getattr(search, "cv_results_", None)
+        if results is not None and "bracket" not in results and {"iter", "n_resources"} <= set(results):
+            # scikit-learn's successive halving: one bracket
+            results = {**results, "bracket": np.zeros(len(results["iter"]), dtype=int)}
         results = check_search(
             search, "RungDisplay", RUNG_COLUMNS, needs="a fitted HyperbandSearchCV",
             use_instead="Use ConvergenceDisplay or ParameterDisplay for it"
             + (", or GenerationDisplay for a GeneticSearchCV."
                if "generation" in getattr(search, "cv_results_", {}) else "."),
+            results=results,
         )
         key = score_key(search, metric)
         scores = np.asarray(results[key], dtype=float)
@@ -193,6 +199,6 @@ class RungDisplay:
             paths[int(results["bracket"][path[0]])].append(
                 [(resources[row], scores[row]) for row in path])
         display = cls(brackets=brackets, paths=paths,
-                      resource=getattr(search, "resource_", "resource"),
+                      resource=getattr(search, "resource_", getattr(search, "resource", "resource")),
                       score_name=key[len("mean_test_"):])
         return display.plot(ax=ax, n_cols=n_cols)
