@@ -57,7 +57,8 @@ class RungDisplay:
     higher rungs is a line through its rungs, so the panel shows which
     candidates survived each halving and how their scores changed with more
     resource; a red cross marks where a candidate was stopped below its
-    bracket's top rung. All panels share the resource axis (log scale). Build it with :meth:`from_search`.
+    bracket's top rung. All panels share the resource axis (log scale).
+    Build it with :meth:`from_search`.
 
     Parameters
     ----------
@@ -180,7 +181,9 @@ class RungDisplay:
         display : RungDisplay
         """
         results = getattr(search, "cv_results_", None)
-        if results is not None and "bracket" not in results and {"iter", "n_resources"} <= set(results):
+        halving = results is not None and "bracket" not in results \
+            and {"iter", "n_resources"} <= set(results)
+        if halving:
             # scikit-learn's successive halving: one bracket
             results = {**results, "bracket": np.zeros(len(results["iter"]), dtype=int)}
         results = check_search(
@@ -199,6 +202,7 @@ class RungDisplay:
             paths[int(results["bracket"][path[0]])].append(
                 [(resources[row], scores[row]) for row in path])
         display = cls(brackets=brackets, paths=paths,
-                      resource=getattr(search, "resource_", getattr(search, "resource", "resource")),
+                      resource=getattr(search, "resource_",
+                                       getattr(search, "resource", "resource")),
                       score_name=key[len("mean_test_"):])
         return display.plot(ax=ax, n_cols=n_cols)
