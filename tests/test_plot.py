@@ -16,10 +16,10 @@ from conftest import SMALL_SEARCHES  # noqa: E402
 from scipy.stats import loguniform, yeojohnson  # noqa: E402
 from sklearn.datasets import load_iris  # noqa: E402
 from sklearn.exceptions import NotFittedError  # noqa: E402
-from sklearn.linear_model import LogisticRegression  # noqa: E402
+from sklearn.linear_model import LogisticRegression, SGDClassifier  # noqa: E402
 from sklearn.model_selection import GridSearchCV, RandomizedSearchCV  # noqa: E402
 
-from skhpo import BayesSearchCV, Categorical, GeneticSearchCV, Real  # noqa: E402
+from skhpo import BayesSearchCV, Categorical, GeneticSearchCV, PBTSearchCV, Real  # noqa: E402
 from skhpo.plot import (  # noqa: E402
     ConvergenceDisplay,
     GenerationDisplay,
@@ -327,6 +327,26 @@ def test_schedule_display_lineage_and_schedules():
     # the ancestry ends at the best trial
     assert display.ancestry_line_.get_xdata()[-1] == results["n_resources"][search.best_index_]
     assert display.ancestry_line_.get_ydata()[-1] == results["member"][search.best_index_]
+
+
+def test_schedule_display_categorical_parameter_and_refit_metric():
+    search = PBTSearchCV(
+        SGDClassifier(loss="log_loss", random_state=0),
+        {"alpha": Real(1e-5, 1e-1, prior="log-uniform"),
+         "penalty": Categorical(["l2", "l1", "elasticnet"])},
+        mutable_params=["alpha", "penalty"], population_size=4, max_resources=6,
+        perturbation_interval=2, cv=3, random_state=0,
+        scoring={"acc": "accuracy", "bal": "balanced_accuracy"}, refit="bal").fit(X, Y)
+    display = ScheduleDisplay.from_search(search)
+    penalty = display.axes_[2]
+    assert [t.get_text() for t in penalty.get_yticklabels()] == ["l2", "l1", "elasticnet"]
+    assert penalty.get_ylim() == (-0.5, 2.5)
+    order = ["l2", "l1", "elasticnet"]
+    expected = [order.index(params["penalty"]) for _, params in search.best_schedule_]
+    assert list(display.best_schedule_lines_["penalty"].get_ydata()[:-1]) == expected
+    assert display.figure_.axes[-1].get_ylabel() == "mean test bal"  # the color bar
+    assert ConvergenceDisplay.from_search(search, metric="acc").ax_.get_ylabel() == \
+        "best acc so far"
 
 
 # -- GenerationDisplay --------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..space import Categorical
 from ._common import check_search, panel_axes, score_key
 from ._parameter import axis_scale, search_space, _dimension
 
@@ -73,6 +74,9 @@ class ScheduleDisplay:
         For each mutable parameter, the best member's ``(steps, values)``.
     scales : dict of str to {"log", "linear", "category"}
         Each parameter's axis.
+    categories : dict of str to list, default=None
+        The order of a categorical parameter's values on its axis (default:
+        the order they first appear in ``schedules``).
     score_name : str, default="score"
         The metric, for the color bar.
 
@@ -108,7 +112,7 @@ class ScheduleDisplay:
     """
 
     def __init__(self, *, continued, copied, points, ancestry, schedules, best_schedules,
-                 scales, score_name="score"):
+                 scales, categories=None, score_name="score"):
         self.continued = continued
         self.copied = copied
         self.points = np.asarray(points, dtype=float)
@@ -116,6 +120,7 @@ class ScheduleDisplay:
         self.schedules = schedules
         self.best_schedules = best_schedules
         self.scales = scales
+        self.categories = categories or {}
         self.score_name = score_name
 
     def plot(self, ax=None, *, n_cols=3):
@@ -168,17 +173,23 @@ class ScheduleDisplay:
             if categories is None:
                 panel.set_yscale(self.scales[name])
             else:
-                panel.set_yticks(range(len(categories)), categories)
+                labels = [str(value) for value in self._category_values(name)]
+                panel.set_yticks(range(len(labels)), labels)
+                panel.set_ylim(-0.5, len(labels) - 0.5)
             panel.set_title(name)
             panel.set_xlabel("step")
             panel.set_ylabel(name)
         return self
 
+    def _category_values(self, name: str) -> list:
+        values = list(self.categories.get(name, []))
+        values += [v for _, vs in self.schedules[name] for v in vs]
+        return list({repr(v): v for v in values}.values())
+
     def _categories(self, name: str) -> list[str] | None:
         if self.scales[name] != "category":
             return None
-        values = [v for _, vs in self.schedules[name] for v in vs]
-        return list(dict.fromkeys(repr(v) for v in values))
+        return [repr(v) for v in self._category_values(name)]
 
     @staticmethod
     def _positions(values: list, categories: list[str] | None) -> list:
@@ -217,17 +228,20 @@ class ScheduleDisplay:
         members = np.asarray(results["member"], dtype=float)
         end = steps.max()
         space = search_space(search)
-        schedules, best_schedules, scales = {}, {}, {}
+        schedules, best_schedules, scales, categories = {}, {}, {}, {}
         for name in getattr(search, "mutable_params_", []):
             schedules[name] = [schedule_curve(s, name, end) for s in search.schedules_]
             best_schedules[name] = schedule_curve(search.best_schedule_, name, end)
             values = [v for _, vs in schedules[name] for v in vs]
-            scales[name] = axis_scale(_dimension(space, name), values)
+            dim = _dimension(space, name)
+            scales[name] = axis_scale(dim, values)
+            if isinstance(dim, Categorical):
+                categories[name] = dim.grid()
         display = cls(
             continued=continued, copied=copied,
             points=np.column_stack([steps, members, scores]),
             ancestry=[(0.0, members[ancestry[0]])]
             + [(steps[row], members[row]) for row in ancestry],
             schedules=schedules, best_schedules=best_schedules, scales=scales,
-            score_name=key[len("mean_test_"):])
+            categories=categories, score_name=key[len("mean_test_"):])
         return display.plot(ax=ax, n_cols=n_cols)
