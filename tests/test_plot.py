@@ -392,6 +392,8 @@ def test_generation_display_draws_history():
      r"'gamma' is not a parameter of the search; its parameters are \['C'\]"),
     (lambda s: ParameterDisplay.from_search(s, dependence="median"), "bayes", ValueError,
      r"dependence='median' is not one of \['average', 'best'\]"),
+    (lambda s: ParameterDisplay.from_search(s, dependence="median"), "genetic", ValueError,
+     r"dependence='median' is not one of \['average', 'best'\]"),
     (lambda s: ParameterDisplay.from_search(s, surrogate=True), "genetic", ValueError,
      r"surrogate=True needs a fitted BayesSearchCV; a GeneticSearchCV has no surrogate"),
     (lambda s: RungDisplay.from_search(s, ax=plt.subplots(1, 2)[1]), "hyperband-partial_fit",

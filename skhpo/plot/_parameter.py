@@ -250,31 +250,34 @@ class ParameterDisplay:
         display : ParameterDisplay
         """
         results = check_search(search, "ParameterDisplay")
+        if dependence not in ("average", "best"):
+            raise ValueError(f"dependence={dependence!r} is not one of ['average', 'best'].")
         key = score_key(search, metric)
         all_scores = np.asarray(results[key], dtype=float)
         space = search_space(search)
         trial_params = list(results["params"])
+        names = list(dict.fromkeys(k for p in trial_params for k in p))
         if params is None:
-            names = list(dict.fromkeys(k for p in trial_params for k in p))
             params = [n for n in names
                       if len({repr(p[n]) for p in trial_params if n in p}) > 1]
+        unknown = [name for name in params if name not in names]
+        if unknown:
+            raise ValueError(
+                f"{unknown[0]!r} is not a parameter of the search; its parameters "
+                f"are {sorted(names)}."
+            )
         if not params:
             raise ValueError(
                 f"no parameter of the {type(search).__name__} takes more than one "
                 "value in its trials: there is nothing to plot against."
             )
-        values, scores, scales, best = {}, {}, {}, {}
         best_index = getattr(search, "best_index_", None)
-        if best_index is None:
+        if metric is not None or best_index is None:
             best_index = int(np.nanargmax(all_scores))
+        values, scores, scales, best = {}, {}, {}, {}
         for name in params:
             rows = [i for i, p in enumerate(trial_params)
                     if name in p and np.isfinite(all_scores[i])]
-            if not any(name in p for p in trial_params):
-                raise ValueError(
-                    f"{name!r} is not a parameter of the search; its parameters "
-                    f"are {sorted({k for p in trial_params for k in p})}."
-                )
             values[name] = [trial_params[i][name] for i in rows]
             scores[name] = all_scores[rows]
             scales[name] = axis_scale(_dimension(space, name), values[name])
@@ -282,10 +285,6 @@ class ParameterDisplay:
                 best[name] = (trial_params[best_index][name], all_scores[best_index])
         curves = None
         if cls._wants_surrogate(search, space, surrogate):
-            if dependence not in ("average", "best"):
-                raise ValueError(
-                    f"dependence={dependence!r} is not one of ['average', 'best']."
-                )
             curves = cls._surrogate_curves(search, params, dependence, n_points, n_samples,
                                            random_state)
         display = cls(names=params, values=values, scores=scores, scales=scales,
