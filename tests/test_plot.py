@@ -112,7 +112,8 @@ def test_convergence_compares_searches_on_one_axes():
     assert len(display.ax_.get_lines()) == 2
     assert [t.get_text() for t in display.ax_.get_legend().get_texts()] == ["Bayes", "genetic"]
     again = ConvergenceDisplay.from_search(fitted("pbt"), name="PBT", ax=display.ax_,
-                                           show_trials=False)
+                                           show_trials=False, linestyle="--")
+    assert again.lines_[0].get_linestyle() == "--"
     assert again.ax_ is display.ax_
     assert len(display.ax_.get_lines()) == 3
     assert again.points_ == []
@@ -138,6 +139,9 @@ def test_parameter_display_draws_bayes_surrogate_on_log_axis():
     assert np.all(lower <= mean + 1e-12) and np.all(mean <= upper + 1e-12)
     assert values[0] == pytest.approx(1e-2) and values[-1] == pytest.approx(1e2)
     assert len(panel.collections) == 3  # the band, the trials, the best star
+    low, high = panel.get_ylim()  # the axis follows the trials and the mean
+    assert low < min(search.cv_results_["mean_test_score"].min(), mean.min())
+    assert high > max(search.cv_results_["mean_test_score"].max(), mean.max())
 
 
 def test_surrogate_refit_reproduces_the_told_scores():
@@ -241,6 +245,14 @@ def test_rung_display_one_panel_per_bracket_and_a_line_per_promotion(name):
         n_segments = sum(len(line.get_xdata()) - 1 for line in display.promotion_lines_[bracket])
         assert n_segments == (rows & (results["iter"] > 0)).sum()
     assert display.axes_[0].get_xlabel() == f"{search.resource_} (per trial)"
+
+
+def test_rung_display_draws_on_given_axes():
+    figure, axes = plt.subplots(1, 3)
+    display = RungDisplay.from_search(fitted("hyperband-partial_fit"), ax=axes)
+    assert display.figure_ is figure
+    assert list(display.axes_) == list(axes)
+    assert [panel.get_title() for panel in axes] == ["bracket 0", "bracket 1", "bracket 2"]
 
 
 def test_rung_display_follows_parent_ids():

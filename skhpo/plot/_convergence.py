@@ -126,7 +126,7 @@ class ConvergenceDisplay:
         self.score_name = score_name
         self.best_scores = [best_so_far(s) for s in self.scores]
 
-    def plot(self, ax=None, *, show_trials=True):
+    def plot(self, ax=None, *, show_trials=True, **line_kwargs):
         """Draw the curves.
 
         Parameters
@@ -135,6 +135,9 @@ class ConvergenceDisplay:
             Axes to draw on (other curves there stay); None makes a figure.
         show_trials : bool, default=True
             Also draw every trial's score as a point.
+        **line_kwargs : dict
+            Passed to ``Axes.plot`` for every best-so-far line (``color``,
+            ``linestyle``, ...).
 
         Returns
         -------
@@ -144,8 +147,8 @@ class ConvergenceDisplay:
         self.lines_, self.points_ = [], []
         for x_values, scores, best, name in zip(self.x_values, self.scores,
                                                 self.best_scores, self.names):
-            (line,) = self.ax_.plot(x_values, best, drawstyle="steps-post", label=name,
-                                    gid=BEST_GID)
+            (line,) = self.ax_.plot(x_values, best, **{
+                "drawstyle": "steps-post", "label": name, **line_kwargs, "gid": BEST_GID})
             self.lines_.append(line)
             if show_trials:
                 self.points_.append(self.ax_.scatter(
@@ -172,7 +175,7 @@ class ConvergenceDisplay:
 
     @classmethod
     def from_search(cls, search, *, x="evaluations", name=None, metric=None, ax=None,
-                    show_trials=True):
+                    show_trials=True, **line_kwargs):
         """Plot one fitted search (any skhpo searcher, GridSearchCV, ...).
 
         Parameters
@@ -190,17 +193,19 @@ class ConvergenceDisplay:
             Draw on these axes, next to what is there (to compare searches).
         show_trials : bool, default=True
             Also draw every trial's score as a point.
+        **line_kwargs : dict
+            Passed to ``Axes.plot`` for the best-so-far line.
 
         Returns
         -------
         display : ConvergenceDisplay
         """
         return cls.from_searches({name: search}, x=x, metric=metric, ax=ax,
-                                 show_trials=show_trials)
+                                 show_trials=show_trials, **line_kwargs)
 
     @classmethod
     def from_searches(cls, searches, *, x="evaluations", metric=None, ax=None,
-                      show_trials=True):
+                      show_trials=True, **line_kwargs):
         """Plot several fitted searches on one axes.
 
         Parameters
@@ -208,7 +213,7 @@ class ConvergenceDisplay:
         searches : dict of str to search, or list of searches
             The searches; dict keys are legend labels (a list is labelled by
             class name).
-        x, metric, ax, show_trials
+        x, metric, ax, show_trials, **line_kwargs
             As in :meth:`from_search`.
 
         Returns
@@ -224,4 +229,4 @@ class ConvergenceDisplay:
             scores.append(np.asarray(results[score_key(search, metric)], dtype=float))
         display = cls(x_values=x_values, scores=scores, names=list(searches), x=x,
                       score_name=score_key(next(iter(searches.values())), metric)[10:])
-        return display.plot(ax=ax, show_trials=show_trials)
+        return display.plot(ax=ax, show_trials=show_trials, **line_kwargs)
