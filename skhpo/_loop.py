@@ -351,11 +351,13 @@ class SearchLoop:
             self.history.add(trial, outs, self.iteration, trial_score(outs, self.metric))
         for trial, score in zip(trials, self.history.scores[-len(trials):]):
             self.strategy.tell(trial.id, score)
-        if self.after_tell(self, trials):
-            self._stop = True
-        self.iteration += 1
-        if self.checkpoint is not None:
-            save_checkpoint(self.checkpoint, self.state_dict())
+        try:
+            if self.after_tell(self, trials):
+                self._stop = True
+        finally:  # a Ctrl-C inside a callback still keeps the told trials
+            self.iteration += 1
+            if self.checkpoint is not None:
+                save_checkpoint(self.checkpoint, self.state_dict())
 
     def _interrupted_message(self) -> str:
         done = len(self.history)
