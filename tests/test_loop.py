@@ -408,7 +408,7 @@ def test_an_interrupted_asynchronous_search_resumes_its_running_trials(n_jobs, t
         make(callbacks=InterruptAt(6)).fit(X, y)
     resumed = make().fit(X, y)
     results = resumed.cv_results_
-    assert resumed.n_resumed_trials_ == 6
+    assert resumed.n_resumed_trials_ == 7  # told trials 0-6: the interrupt came in 6's callback
     n_trials = resumed.n_candidates_
     ids = np.sort(results["trial_id"])
     np.testing.assert_array_equal(ids, np.arange(len(ids)))
