@@ -11,7 +11,9 @@ scale ``l_j`` per column) and ``K = k(X, X) + noise * I = L L'`` (Cholesky);
 ``alpha = K^-1 y`` (two triangular solves with ``L``);
 ``theta = (log s2, log l_1 .. log l_d, log noise)`` is set by maximizing the log
 marginal likelihood ``-1/2 y' alpha - sum log diag(L) - n/2 log 2 pi`` with its
-analytic gradient ``1/2 tr((alpha alpha' - K^-1) dK/dtheta)`` (L-BFGS-B).
+analytic gradient ``1/2 tr((alpha alpha' - K^-1) dK/dtheta)`` (L-BFGS-B),
+optionally plus a log prior of ``theta`` (maximum a posteriori, see
+:func:`kernel_log_prior`).
 
 The squared column differences of the ``n (n - 1) / 2`` pairs of training points
 do not depend on ``theta``: they are computed once per fit, so one likelihood
@@ -34,7 +36,7 @@ from scipy.linalg.lapack import dpotrf, dpotri
 from scipy.optimize import minimize
 from scipy.stats import yeojohnson
 
-__all__ = ["GaussianProcess", "negative_log_marginal_likelihood",
+__all__ = ["GaussianProcess", "kernel_log_prior", "negative_log_marginal_likelihood",
            "pairwise_squared_differences", "standardize", "warp_scores"]
 
 SQRT5 = np.sqrt(5.0)
@@ -98,8 +100,34 @@ def pairwise_squared_differences(X: np.ndarray) -> np.ndarray:
     return (X[rows] - X[cols]) ** 2
 
 
-def negative_log_marginal_likelihood(theta: np.ndarray, sq_diffs: np.ndarray, y: np.ndarray):
-    """``-log p(y | X, theta)`` and its gradient with respect to ``theta``.
+def kernel_log_prior(theta: np.ndarray) -> tuple[float, np.ndarray]:
+    """``log p(theta)`` up to a constant, and its gradient in ``theta``.
+
+    Weak priors on the unit-cube encoding and standardized scores, the ones of
+    Optuna's ``GPSampler``: ``-0.1 (l_j^2 + l_j^-2)`` per length scale (centred on
+    ``l_j = 1``, vanishing tails), a Gamma(2, 1) density on ``s2`` and a
+    Gamma(1.1, 30) density on the noise variance (mean 0.037). They keep the
+    likelihood search from explaining the scores of a rugged function in many
+    dimensions as noise around a flat mean; ``benchmarks/bench_bayes_prior.py``
+    compares them with maximum likelihood and with a dimension-scaled log-normal
+    length-scale prior.
+    """
+    log_lengths, s2, noise = theta[1:-1], np.exp(theta[0]), np.exp(theta[-1])
+    up, down = np.exp(2 * log_lengths), np.exp(-2 * log_lengths)
+    value = (-0.1 * np.sum(up + down) + theta[0] - s2
+             + 0.1 * theta[-1] - 30.0 * noise)
+    gradient = np.empty_like(theta)
+    gradient[0] = 1.0 - s2
+    gradient[1:-1] = -0.2 * (up - down)
+    gradient[-1] = 0.1 - 30.0 * noise
+    return float(value), gradient
+
+
+def negative_log_marginal_likelihood(theta: np.ndarray, sq_diffs: np.ndarray, y: np.ndarray,
+                                     log_prior=None):
+    """``-log p(y | X, theta)`` and its gradient in ``theta``; with ``log_prior``
+    (a function of ``theta`` returning ``log p(theta)`` and its gradient, such as
+    :func:`kernel_log_prior`) the negative log posterior, up to a constant.
 
     ``sq_diffs`` is :func:`pairwise_squared_differences` of ``X``. Only the lower
     triangles of ``K``, ``L`` and ``K^-1`` are formed.
@@ -131,6 +159,10 @@ def negative_log_marginal_likelihood(theta: np.ndarray, sq_diffs: np.ndarray, y:
     common = s2 * 5.0 / 3.0 * (1 + SQRT5 * r) * e
     grad[1:-1] = -(sq_diffs.T @ (inner_pairs * common)) * inv_sq_lengths
     grad[-1] = -0.5 * inner_diag.sum() * noise
+    if log_prior is not None:
+        prior, prior_gradient = log_prior(theta)
+        nll -= prior
+        grad -= prior_gradient
     return nll, grad
 
 
@@ -145,6 +177,9 @@ class GaussianProcess:
         Source of the restart points of the likelihood optimization.
     n_restarts : int, default=2
         Random restarts besides the warm start (0: the warm start only).
+    log_prior : callable or None, default=None
+        ``theta -> (log p(theta), gradient)``, e.g. :func:`kernel_log_prior`
+        (None: maximum likelihood).
 
     Attributes
     ----------
@@ -156,10 +191,12 @@ class GaussianProcess:
         L-BFGS-B runs of the last :meth:`fit` (the warm start plus the restarts).
     """
 
-    def __init__(self, n_columns: int, rng: np.random.RandomState, n_restarts: int = 2):
+    def __init__(self, n_columns: int, rng: np.random.RandomState, n_restarts: int = 2,
+                 log_prior=None):
         self.n_columns = max(n_columns, 1)
         self.rng = rng
         self.n_restarts = n_restarts
+        self.log_prior = log_prior
         self.theta_ = np.concatenate([[0.0], np.full(self.n_columns, np.log(0.3)), [np.log(1e-2)]])
         self.n_likelihood_evaluations_ = 0
         self.n_starts_ = 0
@@ -194,8 +231,9 @@ class GaussianProcess:
             starts += [self.rng.uniform(low, high) for _ in range(self.n_restarts)]
             best = None
             for start in starts:
-                result = minimize(negative_log_marginal_likelihood, start, args=(sq_diffs, y),
-                                  jac=True, method="L-BFGS-B", bounds=bounds,
+                result = minimize(negative_log_marginal_likelihood, start,
+                                  args=(sq_diffs, y, self.log_prior), jac=True,
+                                  method="L-BFGS-B", bounds=bounds,
                                   options={"maxiter": max_iter})
                 self.n_likelihood_evaluations_ += result.nfev
                 if best is None or result.fun < best.fun:
@@ -260,7 +298,7 @@ class GaussianProcess:
         The Cholesky factor is extended by a block (``O(n^2 q)`` for ``q`` new
         points) instead of being recomputed (``O(n^3)``).
         """
-        other = GaussianProcess(self.n_columns, self.rng, self.n_restarts)
+        other = GaussianProcess(self.n_columns, self.rng, self.n_restarts, self.log_prior)
         other.theta_ = self.theta_
         X_new = self._columns(np.asarray(X_new, dtype=float))
         noise = np.exp(self.theta_[-1])

@@ -26,7 +26,7 @@ from scipy.optimize import minimize
 from .._strategy import BatchStrategy, Trial
 from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITION_GRADIENTS, ACQUISITIONS
-from ._gp import GaussianProcess, standardize, warp_scores
+from ._gp import GaussianProcess, kernel_log_prior, standardize, warp_scores
 from ._trust_region import TrustRegion, region_candidates
 
 __all__ = ["AsyncBayesStrategy", "BayesStrategy"]
@@ -128,6 +128,9 @@ class BayesStrategy(BatchStrategy):
         self.trust_region_ = None
         if self._grid is None and n_continuous >= TRUST_REGION_MIN_COLUMNS:
             self.trust_region_ = TrustRegion(n_continuous, self._region_batch_size())
+        # many columns: maximum likelihood tends to explain the few scores as
+        # noise around a flat mean, and the region's proposals become random
+        self._log_prior = kernel_log_prior if self.trust_region_ is not None else None
 
     def _region_batch_size(self) -> int:
         return self.n_points
@@ -250,7 +253,8 @@ class BayesStrategy(BatchStrategy):
         full = (self.surrogate_ is None or n <= FULL_FIT_UP_TO
                 or n >= REFIT_GROWTH * self._n_last_full_fit)
         gp = GaussianProcess(self.space.n_columns, self.rng,
-                             n_restarts=N_RESTARTS if full else 0)
+                             n_restarts=N_RESTARTS if full else 0,
+                             log_prior=self._log_prior)
         if self.surrogate_ is not None:
             gp.theta_ = self.surrogate_.theta_  # warm start the likelihood search
         gp.fit(X, y_std)
@@ -277,7 +281,8 @@ class BayesStrategy(BatchStrategy):
             if not free.any():
                 return None
             candidates = self._grid[free]
-            return candidates[np.argmax(self._acquire(gp, best, candidates))]
+            # a copy: a view would keep the whole candidate array alive per batch point
+            return candidates[np.argmax(self._acquire(gp, best, candidates))].copy()
         low, high = np.zeros(self.space.n_columns), np.ones(self.space.n_columns)
         if self.trust_region_ is not None:
             candidates, low, high = self._region_candidates(gp)
@@ -291,7 +296,7 @@ class BayesStrategy(BatchStrategy):
                                                             values[idx], low, high)
         seen = np.vstack([self.X_, pending])
         values[self._is_seen(candidates, seen)] = -np.inf
-        return candidates[np.argmax(values)]
+        return candidates[np.argmax(values)].copy()
 
     def _candidates(self) -> np.ndarray:
         """Sobol points plus Gaussian perturbations of the best points so far."""
