@@ -25,8 +25,10 @@ random      ``RandomizedSearchCV`` on the same oracle estimator as skhpo (same
 Measures
 --------
 overhead per evaluation = wall time of the whole search / number of evaluations
-(the objective is free, so this is what the tool itself costs), and simple regret
-= best ``f`` found - ``min f``. The table gives medians over seeds.
+(the objective is free, so this is what the tool itself costs), the same with the
+process's CPU time (less sensitive to other jobs on a shared machine; every tool
+runs in this process, with one thread), and simple regret = best ``f`` found -
+``min f``. The table gives medians over seeds.
 
 Usage::
 
@@ -149,7 +151,7 @@ def make_oracle(name):
 def run_one(name, tool, seed, n_evals):
     function, bounds, f_min = function_spec(name)
     X, y = np.zeros((10, 1)), np.zeros(10)
-    start = time.perf_counter()
+    start, start_cpu = time.perf_counter(), time.process_time()
     if tool in ("skhpo", "random"):
         oracle = make_oracle(name)()
         if tool == "skhpo":
@@ -180,10 +182,11 @@ def run_one(name, tool, seed, n_evals):
 
         study.optimize(objective, n_trials=n_evals)
         values = np.array([t.value for t in study.trials], dtype=float)
-    wall = time.perf_counter() - start
+    wall, cpu = time.perf_counter() - start, time.process_time() - start_cpu
     return dict(function=name, n_dims=len(bounds), tool=tool, seed=seed, n_evals=len(values),
                 regret=float(np.nanmin(values) - f_min), wall_time_s=wall,
-                overhead_per_eval_ms=1000 * wall / len(values), skhpo_commit=SKHPO_COMMIT)
+                overhead_per_eval_ms=1000 * wall / len(values),
+                cpu_per_eval_ms=1000 * cpu / len(values), skhpo_commit=SKHPO_COMMIT)
 
 
 # --------------------------------------------------------------------------------
@@ -191,29 +194,48 @@ def run_one(name, tool, seed, n_evals):
 # --------------------------------------------------------------------------------
 
 
-def summarize(df):
-    lines = [
-        "| function | evals | tool | runs | median regret | regret IQR (25%-75%) | "
-        "median overhead / eval (ms) | overhead / optuna_gp's |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
-    ]
-    functions = [f for f in FUNCTIONS if f in set(df.function)]
+def _median(d, column):
+    return d[column].median() if column in d and d[column].notna().any() else np.nan
+
+
+def overhead_table(df):
+    """skhpo's and optuna_gp's median overhead per evaluation side by side."""
+    lines = ["| dims | function | evals | runs (skhpo, optuna_gp) | skhpo wall ms / eval | "
+             "optuna_gp wall ms / eval | wall ratio | skhpo CPU ms / eval | "
+             "optuna_gp CPU ms / eval | CPU ratio |",
+             "|---:|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for (n_dims, name, n_evals), part in df.groupby(["n_dims", "function", "n_evals"]):
+        ours, theirs = part[part.tool == "skhpo"], part[part.tool == "optuna_gp"]
+        if ours.empty or theirs.empty:
+            continue
+        wall = [_median(d, "overhead_per_eval_ms") for d in (ours, theirs)]
+        cpu = [_median(d, "cpu_per_eval_ms") for d in (ours, theirs)]
+        lines.append(f"| {n_dims} | {name} | {n_evals} | {len(ours)}, {len(theirs)} | "
+                     f"{wall[0]:.1f} | {wall[1]:.1f} | {wall[0] / wall[1]:.2f} | "
+                     f"{cpu[0]:.1f} | {cpu[1]:.1f} | {cpu[0] / cpu[1]:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+def regret_table(df):
+    """Median simple regret (and runs) per function and tool."""
     tools = [t for t in TOOLS if t in set(df.tool)]
+    lines = ["| function | evals | " + " | ".join(tools) + " |",
+             "|---|---:|" + "---:|" * len(tools)]
+    functions = [f for f in FUNCTIONS if f in set(df.function)]
     for n_evals in sorted(set(df.n_evals)):
         for name in functions:
             part = df[(df.function == name) & (df.n_evals == n_evals)]
-            gp = part[part.tool == "optuna_gp"].overhead_per_eval_ms.median()
+            cells = []
             for tool in tools:
                 d = part[part.tool == tool]
-                if d.empty:
-                    continue
-                q1, q3 = d.regret.quantile([0.25, 0.75])
-                overhead = d.overhead_per_eval_ms.median()
-                ratio = f"{overhead / gp:.2f}" if np.isfinite(gp) else "n/a"
-                lines.append(f"| {name} | {n_evals} | {tool} | {len(d)} | "
-                             f"{d.regret.median():.4g} | {q1:.3g} - {q3:.3g} | "
-                             f"{overhead:.1f} | {ratio} |")
+                cells.append(f"{d.regret.median():.4g} ({len(d)})" if len(d) else "-")
+            lines.append(f"| {name} | {n_evals} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def summarize(df):
+    return ("Overhead per evaluation (medians over runs):\n\n" + overhead_table(df)
+            + "\nMedian simple regret (runs):\n\n" + regret_table(df))
 
 
 def _skhpo_commit():
@@ -255,6 +277,8 @@ def main(argv=None):
                         help="append to an existing CSV instead of overwriting it")
     parser.add_argument("--summarize", action="store_true",
                         help="only rebuild <out>.md from <out>.csv")
+    parser.add_argument("--inputs", nargs="+", default=None,
+                        help="with --summarize: the CSVs to combine (default <out>.csv)")
     parser.add_argument("--seed-major", action="store_true",
                         help="all functions for one seed before the next seed")
     args = parser.parse_args(argv)
@@ -270,7 +294,7 @@ def main(argv=None):
         optuna.logging.set_verbosity(optuna.logging.WARNING)
         warnings.filterwarnings("ignore")
         fields = ["function", "n_dims", "tool", "seed", "n_evals", "regret", "wall_time_s",
-                  "overhead_per_eval_ms", "skhpo_commit"]
+                  "overhead_per_eval_ms", "cpu_per_eval_ms", "skhpo_commit"]
         mode = "a" if args.append and csv_path.exists() else "w"
         with open(csv_path, mode, newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields)
@@ -288,7 +312,8 @@ def main(argv=None):
                     fh.flush()
                     print(f"{name:9s} {tool:10s} seed={seed} regret={row['regret']:.4g} "
                           f"overhead={row['overhead_per_eval_ms']:.1f}ms", flush=True)
-    df = pd.read_csv(csv_path)
+    inputs = args.inputs if args.summarize and args.inputs else [csv_path]
+    df = pd.concat([pd.read_csv(path) for path in inputs], ignore_index=True)
     commits = ", ".join(str(c) for c in df.skhpo_commit.dropna().unique())
     header = (f"Medians over seeds {sorted(set(df.seed))}; skhpo commit {commits}; "
               f"{versions()}; machine: {os.cpu_count()} cores (shared), "

@@ -17,6 +17,8 @@ from skhpo.bayes._gp import (
     matern52,
     negative_log_marginal_likelihood,
     pairwise_squared_differences,
+    warp_scores,
+    yeo_johnson_lambda,
 )
 from skhpo.bayes._strategy import (
     FULL_FIT_UP_TO,
@@ -620,3 +622,32 @@ def test_strategy_uses_a_trust_region_with_many_continuous_columns(n_continuous,
         region = strategy.trust_region_
         # the 3 batches after the design were counted: successes or failures
         assert region.n_successes + region.n_failures >= 1 or region.length != LENGTH_INIT
+
+
+@pytest.mark.parametrize("sample", ["normal", "skewed_negative", "gamma", "outlier"])
+def test_warped_scores_equal_scipys_yeo_johnson(sample):
+    from scipy.stats import yeojohnson
+
+    rng = np.random.RandomState(0)
+    y = {"normal": rng.normal(size=50), "skewed_negative": -np.exp(2 * rng.normal(size=100)),
+         "gamma": rng.gamma(0.5, size=80), "outlier": np.r_[rng.normal(size=30), 50.0]}[sample]
+    z = (y - y.mean()) / y.std()
+    expected, lmbda = yeojohnson(z)
+    assert yeo_johnson_lambda(z) == pytest.approx(lmbda, rel=1e-6, abs=1e-8)
+    np.testing.assert_allclose(warp_scores(y), expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("acquisition", ["ei", "lcb"])
+def test_polish_raises_the_acquisition_of_each_start_within_the_box(acquisition):
+    space = Space({f"x{i}": Real(0, 1) for i in range(4)})
+    strategy = BayesStrategy(space, np.random.RandomState(0), n_iter=30, n_initial_points=12,
+                             n_points=1, acquisition=acquisition)
+    run(strategy, lambda p: -sum((p[f"x{i}"] - 0.3) ** 2 for i in range(4)), max_rounds=12)
+    gp, best = strategy._surrogate()
+    starts = np.random.RandomState(1).uniform(0.2, 0.6, size=(3, 4))
+    low, high = np.full(4, 0.1), np.full(4, 0.7)
+    before = strategy._acquire(gp, best, starts)
+    points, values = strategy._polish(gp, best, starts, before, low, high)
+    np.testing.assert_allclose(values, strategy._acquire(gp, best, points))
+    assert (values >= before).all() and (values > before + 1e-6).any()
+    assert ((points >= low) & (points <= high)).all()

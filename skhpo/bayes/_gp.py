@@ -33,11 +33,11 @@ from functools import lru_cache
 import numpy as np
 from scipy.linalg import cho_solve, solve_triangular
 from scipy.linalg.lapack import dpotrf, dpotri
-from scipy.optimize import minimize
-from scipy.stats import yeojohnson
+from scipy.optimize import fminbound, minimize
 
 __all__ = ["GaussianProcess", "kernel_log_prior", "negative_log_marginal_likelihood",
-           "pairwise_squared_differences", "standardize", "warp_scores"]
+           "pairwise_squared_differences", "standardize", "warp_scores", "yeo_johnson",
+           "yeo_johnson_lambda"]
 
 SQRT5 = np.sqrt(5.0)
 # bounds of theta: signal variance, length scales (unit cube), noise variance
@@ -46,6 +46,10 @@ LOG_LENGTH_BOUNDS = (np.log(1e-2), np.log(1e2))
 LOG_NOISE_BOUNDS = (np.log(1e-6), np.log(1.0))
 JITTER = 1e-8
 PREDICT_CHUNK = 2048  # rows per block of a prediction, to bound its memory
+# L-BFGS-B stops the likelihood search when no gradient entry exceeds this: the
+# acquisition does not need the hyperparameters more precisely, and the warm
+# start from the last fit is usually within it after a few steps
+LIKELIHOOD_GTOL = 1e-2
 
 
 def standardize(y: np.ndarray) -> tuple[np.ndarray, float, float]:
@@ -54,6 +58,51 @@ def standardize(y: np.ndarray) -> tuple[np.ndarray, float, float]:
     std = float(np.std(y))
     std = std if std > 1e-12 else 1.0
     return (y - mean) / std, mean, std
+
+
+def yeo_johnson(x: np.ndarray, lmbda: float) -> np.ndarray:
+    """The Yeo-Johnson transform of ``x`` with parameter ``lmbda``:
+    ``((x + 1)^lmbda - 1) / lmbda`` for ``x >= 0`` (``log(x + 1)`` at 0) and
+    ``-((1 - x)^(2 - lmbda) - 1) / (2 - lmbda)`` for ``x < 0`` (``-log(1 - x)`` at 2)."""
+    out = np.empty_like(x, dtype=float)
+    positive = x >= 0
+    log_positive, log_negative = np.log1p(x[positive]), np.log1p(-x[~positive])
+    out[positive] = (np.expm1(lmbda * log_positive) / lmbda if abs(lmbda) > 1e-12
+                     else log_positive)
+    out[~positive] = (-np.expm1((2 - lmbda) * log_negative) / (2 - lmbda)
+                      if abs(lmbda - 2) > 1e-12 else -log_negative)
+    return out
+
+
+def yeo_johnson_log_likelihood(lmbda: float, x: np.ndarray, sum_signed_log1p: float) -> float:
+    """Profile log-likelihood of ``lmbda`` under a normal model of the transformed
+    ``x``: ``-n/2 log var(psi(x)) + (lmbda - 1) sum sign(x) log(1 + |x|)``."""
+    variance = np.var(yeo_johnson(x, lmbda))
+    if not variance > 0:
+        return -np.inf
+    return -0.5 * len(x) * np.log(variance) + (lmbda - 1) * sum_signed_log1p
+
+
+def yeo_johnson_lambda(x: np.ndarray) -> float:
+    """The maximum-likelihood ``lmbda``, as :func:`scipy.stats.yeojohnson_normmax`
+    finds it (bounded Brent search within the same overflow-safe bounds), on a
+    likelihood without scipy's per-call input handling (a proposal warps the
+    scores once per fit)."""
+    if np.all(x == 0):
+        return 1.0
+    log1p_max_x = np.log1p(20 * np.max(np.abs(x)))
+    log_eps = np.log(np.finfo(float).eps)
+    low = (np.log(np.finfo(float).tiny) - log_eps) / 2 / log1p_max_x
+    high = (np.log(np.finfo(float).max) + log_eps) / 2 / log1p_max_x
+    if np.all(x < 0):
+        low, high = 2 - high, 2 - low
+    elif np.any(x < 0):
+        low, high = max(2 - high, low), min(2 - low, high)
+    sum_signed_log1p = float(np.sum(np.sign(x) * np.log1p(np.abs(x))))
+    with np.errstate(over="ignore", invalid="ignore"):
+        return float(fminbound(lambda lmbda: -yeo_johnson_log_likelihood(lmbda, x,
+                                                                          sum_signed_log1p),
+                               low, high, xtol=1.48e-08))
 
 
 def warp_scores(y: np.ndarray) -> np.ndarray:
@@ -67,7 +116,7 @@ def warp_scores(y: np.ndarray) -> np.ndarray:
     z, _, _ = standardize(y)
     if np.ptp(z) == 0:
         return z
-    return yeojohnson(z)[0]
+    return yeo_johnson(z, yeo_johnson_lambda(z))
 
 
 def scaled_distances(A: np.ndarray, B: np.ndarray, lengths: np.ndarray) -> np.ndarray:
@@ -234,7 +283,7 @@ class GaussianProcess:
                 result = minimize(negative_log_marginal_likelihood, start,
                                   args=(sq_diffs, y, self.log_prior), jac=True,
                                   method="L-BFGS-B", bounds=bounds,
-                                  options={"maxiter": max_iter})
+                                  options={"maxiter": max_iter, "gtol": LIKELIHOOD_GTOL})
                 self.n_likelihood_evaluations_ += result.nfev
                 if best is None or result.fun < best.fun:
                     best = result
