@@ -318,8 +318,10 @@ def main(argv=None):
     header = (f"Medians over seeds {sorted(set(df.seed))}; skhpo commit {commits}; "
               f"{versions()}; machine: {os.cpu_count()} cores (shared), "
               f"OMP/MKL/OpenBLAS threads = {os.environ.get('OMP_NUM_THREADS')}.\n\n"
-              "Overhead per evaluation = wall time of the search / evaluations (the "
-              "objective is free); regret = best f found - min f.\n\n")
+              "Overhead per evaluation = wall time (or CPU time) of the search / "
+              "evaluations (the objective is free); regret = best f found - min f.\n\n"
+              f"Command: `OMP_NUM_THREADS=1 python benchmarks/bench_bayes_cost.py "
+              f"{' '.join(sys.argv[1:] if argv is None else argv)}`\n\n")
     md_path.write_text(header + summarize(df))
     print(summarize(df))
     return 0

@@ -118,8 +118,11 @@ def main(argv=None):
                         fh.flush()
                         print(row, flush=True)
     df = pd.read_csv(csv_path)
+    command = " ".join(sys.argv[1:] if argv is None else argv)
     md_path.write_text(f"Median simple regret over seeds {sorted(set(df.seed))}, "
-                       f"BayesStrategy with each likelihood prior.\n\n" + summarize(df))
+                       f"BayesStrategy with each likelihood prior.\n\nCommand: "
+                       f"`OMP_NUM_THREADS=1 python benchmarks/bench_bayes_prior.py {command}`"
+                       "\n\n" + summarize(df))
     print(summarize(df))
     return 0
 
