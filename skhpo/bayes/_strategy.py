@@ -15,9 +15,9 @@ kernel otherwise; points are compared by fingerprints of their rounded rows
 memory instead of an ``(m, n, d)`` array. With ``TRUST_REGION_MIN_COLUMNS`` or
 more continuous columns the candidates are drawn in a trust region around the
 best point (:mod:`._trust_region`) and the likelihood search has the weak priors
-of :func:`._gp.kernel_log_prior` (``benchmarks/results/bayes_prior.md``: with
-maximum likelihood the median regret on Ackley and Levy in 10 and 20 dimensions
-was that of a search that learns little).
+of :func:`._gp.kernel_log_prior` (``benchmarks/results/bayes_prior.md``: at 100
+evaluations, median regret 4.9 against 15.5 with maximum likelihood on Ackley in
+10 dimensions, 13.7 against 68.5 on Levy in 20).
 """
 
 from __future__ import annotations
