@@ -2,13 +2,41 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 from sklearn.base import BaseEstimator
 
 from skhpo import BayesSearchCV, Categorical, Integer, Real, Space
-from skhpo.bayes._acquisition import log_h
-from skhpo.bayes._strategy import AsyncBayesStrategy, BayesStrategy
+from skhpo.bayes._acquisition import ACQUISITION_GRADIENTS, ACQUISITIONS, log_h
+from skhpo.bayes._gp import (
+    JITTER,
+    GaussianProcess,
+    kernel_log_prior,
+    matern52,
+    negative_log_marginal_likelihood,
+    pairwise_squared_differences,
+    warp_scores,
+    yeo_johnson_lambda,
+)
+from skhpo.bayes._strategy import (
+    FULL_FIT_UP_TO,
+    N_RESTARTS,
+    REFIT_GROWTH,
+    AsyncBayesStrategy,
+    BayesStrategy,
+    is_seen,
+)
+from skhpo.bayes._trust_region import (
+    LENGTH_INIT,
+    LENGTH_MAX,
+    LENGTH_MIN,
+    PERTURBED_COLUMNS,
+    SUCCESS_TOLERANCE,
+    TrustRegion,
+    region_candidates,
+)
 from skhpo.testing import SearchCVContract
 from conftest import interrupt_after, run_async, tell_scores
 
@@ -333,3 +361,293 @@ def test_async_interrupted_search_resumes_to_n_iter(n_jobs, tmp_path):
     np.testing.assert_array_equal(np.sort(results["trial_id"]), np.arange(12))
     assert len({tuple(sorted(p.items())) for p in results["params"]}) == 12
     assert len(resumed.optimizer_.pending_) == 0 and len(resumed.optimizer_.y_) == 12
+
+
+# -- surrogate: likelihood, warm start, incremental Cholesky ---------------------
+
+
+def gp_data(n, d, seed):
+    """``n`` uniform points in ``[0, 1]^d`` and standardized smooth scores."""
+    rng = np.random.RandomState(seed)
+    X = rng.uniform(size=(n, d))
+    y = np.sin(6 * X).sum(axis=1) + 0.1 * rng.normal(size=n)
+    return X, (y - y.mean()) / y.std()
+
+
+def dense_negative_log_likelihood(theta, X, y):
+    """``-log N(y; 0, K)`` with ``K`` built densely (the reference)."""
+    from scipy.stats import multivariate_normal
+
+    s2, lengths, noise = np.exp(theta[0]), np.exp(theta[1:-1]), np.exp(theta[-1])
+    r = np.sqrt((((X[:, None, :] - X[None, :, :]) / lengths) ** 2).sum(axis=2))
+    K = s2 * matern52(r) + (noise + JITTER) * np.eye(len(X))
+    return -multivariate_normal(np.zeros(len(X)), K).logpdf(y)
+
+
+def random_theta(d, seed):
+    rng = np.random.RandomState(seed)
+    return np.concatenate([[rng.uniform(-1, 1)], rng.uniform(-2, 0.5, d), [np.log(1e-2)]])
+
+
+@pytest.mark.parametrize("d", [1, 3, 8])
+@pytest.mark.parametrize("log_prior", [None, kernel_log_prior])
+def test_likelihood_and_its_gradient(d, log_prior):
+    X, y = gp_data(15, d, seed=d)
+    theta = random_theta(d, seed=d)
+    sq_diffs = pairwise_squared_differences(X)
+
+    def value(t):
+        return negative_log_marginal_likelihood(t, sq_diffs, y, log_prior)[0]
+
+    expected = dense_negative_log_likelihood(theta, X, y)
+    if log_prior is not None:
+        expected -= log_prior(theta)[0]
+    assert value(theta) == pytest.approx(expected, rel=1e-8)
+    gradient = negative_log_marginal_likelihood(theta, sq_diffs, y, log_prior)[1]
+    step = 1e-6
+    numeric = [(value(theta + step * e) - value(theta - step * e)) / (2 * step)
+               for e in np.eye(len(theta))]
+    np.testing.assert_allclose(gradient, numeric, rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("d", [5, 10])
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_warm_start_needs_fewer_likelihood_evaluations(d, seed):
+    X, y = gp_data(61, d, seed)
+    previous = GaussianProcess(d, np.random.RandomState(seed)).fit(X[:60], y[:60])
+    warm = GaussianProcess(d, np.random.RandomState(seed), n_restarts=0)
+    warm.theta_ = previous.theta_
+    warm.fit(X, y)
+    cold = GaussianProcess(d, np.random.RandomState(seed), n_restarts=0).fit(X, y)
+    assert warm.n_starts_ == cold.n_starts_ == 1
+    assert warm.n_likelihood_evaluations_ < cold.n_likelihood_evaluations_
+
+
+@pytest.mark.parametrize("n_new", [1, 3])
+@pytest.mark.parametrize("d", [2, 6])
+def test_extended_cholesky_equals_a_fresh_factorization(n_new, d):
+    X, y = gp_data(25 + n_new, d, seed=n_new)
+    gp = GaussianProcess(d, np.random.RandomState(0)).fit(X[:25], y[:25])
+    extended = gp.fantasize(X[25:], y[25:])
+    fresh = GaussianProcess(d, np.random.RandomState(0))
+    fresh.theta_ = gp.theta_
+    fresh.fit(X, y, optimize=False)
+    assert fresh.n_likelihood_evaluations_ == 0
+    np.testing.assert_allclose(extended._L, fresh._L, atol=1e-10)
+    queries = np.random.RandomState(1).uniform(size=(40, d))
+    for got, expected in zip(extended.predict(queries), fresh.predict(queries)):
+        np.testing.assert_allclose(got, expected, rtol=1e-7, atol=1e-9)
+
+
+@pytest.mark.parametrize("d", [1, 4])
+def test_prediction_in_chunks_and_its_gradient(d, monkeypatch):
+    X, y = gp_data(20, d, seed=d)
+    gp = GaussianProcess(d, np.random.RandomState(0)).fit(X, y)
+    queries = np.random.RandomState(2).uniform(size=(7, d))
+    mean, std, d_mean, d_std = gp.predict_with_gradient(queries)
+    np.testing.assert_allclose(np.vstack([mean, std]), np.vstack(gp.predict(queries)))
+    monkeypatch.setattr("skhpo.bayes._gp.PREDICT_CHUNK", 3)
+    np.testing.assert_allclose(np.vstack(gp.predict(queries)), np.vstack([mean, std]))
+    step = 1e-6
+    for j, e in enumerate(np.eye(d)):
+        (m_up, s_up), (m_down, s_down) = gp.predict(queries + step * e), gp.predict(queries - step * e)
+        np.testing.assert_allclose(d_mean[:, j], (m_up - m_down) / (2 * step), rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(d_std[:, j], (s_up - s_down) / (2 * step), rtol=1e-4, atol=1e-6)
+
+
+@pytest.mark.parametrize("acquisition", ["ei", "pi", "lcb"])
+def test_acquisition_derivatives_in_mean_and_std(acquisition):
+    mean, std = np.array([-3.0, -0.5, 0.2, 1.5]), np.array([0.05, 0.3, 1.0, 2.0])
+    value, d_mean, d_std = ACQUISITION_GRADIENTS[acquisition](mean, std, 0.4)
+    np.testing.assert_allclose(value, ACQUISITIONS[acquisition](mean, std, 0.4))
+    step = 1e-7
+    function = ACQUISITIONS[acquisition]
+    np.testing.assert_allclose(d_mean, (function(mean + step, std, 0.4)
+                                        - function(mean - step, std, 0.4)) / (2 * step),
+                               rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(d_std, (function(mean, std + step, 0.4)
+                                       - function(mean, std - step, 0.4)) / (2 * step),
+                               rtol=1e-5, atol=1e-7)
+
+
+@pytest.mark.parametrize("seed", [0, 1])
+def test_seen_points_by_fingerprint_match_a_direct_comparison(seed):
+    rng = np.random.RandomState(seed)
+    seen = np.round(rng.uniform(size=(50, 3)), 2)
+    points = np.vstack([seen[rng.choice(50, 10)] + 1e-12, np.round(rng.uniform(size=(30, 3)), 2)])
+    expected = (np.abs(points[:, None] - seen[None]).max(axis=2) < 1e-9).any(axis=1)
+    np.testing.assert_array_equal(is_seen(points, seen), expected)
+    assert expected[:10].all()
+
+
+# -- proposal cost on a long history and memory on a large grid --------------------
+
+
+def test_long_history_costs_one_warm_likelihood_search_per_proposal():
+    space = Space({f"x{i}": Real(0, 1) for i in range(3)})
+    strategy = BayesStrategy(space, np.random.RandomState(0), n_iter=80, n_initial_points=5,
+                             n_points=1)
+    fits = {}  # history length -> (L-BFGS-B starts, likelihood evaluations)
+    while trials := strategy.ask():
+        gp = strategy.surrogate_
+        if gp is not None and len(gp._y) == len(strategy.y_):
+            fits[len(strategy.y_)] = (gp.n_starts_, gp.n_likelihood_evaluations_)
+        x = np.array([trials[0].params[f"x{i}"] for i in range(3)])
+        strategy.tell(trials[0].id, -np.sum((x - 0.3) ** 2) + 0.1 * np.sin(20 * x).sum())
+    with_restarts = sorted(n for n, (starts, _) in fits.items() if starts > 1)
+    # restarts while the history is short, then only each time it grew by REFIT_GROWTH
+    expected, n = [n for n in sorted(fits) if n <= FULL_FIT_UP_TO], FULL_FIT_UP_TO
+    while (n := next((m for m in sorted(fits) if m >= REFIT_GROWTH * n), None)) is not None:
+        expected.append(n)
+    assert with_restarts == expected
+    assert len(with_restarts) - sum(n <= FULL_FIT_UP_TO for n in with_restarts) <= 4
+    warm = [evaluations for n, (starts, evaluations) in fits.items() if starts == 1]
+    full = [evaluations for n, (starts, evaluations) in fits.items() if starts > 1]
+    assert len(warm) >= 40
+    assert np.mean(warm) < 0.5 * np.mean(full) / (1 + N_RESTARTS)
+    assert max(warm) <= 2 * max(full) / (1 + N_RESTARTS)
+
+
+GRID_SPACE = {"a": Integer(0, 24), "b": Integer(0, 19), "c": Integer(0, 19),
+              "kind": Categorical(["x", "y"])}  # 20,000 points
+
+
+def grid_objective(p):
+    return -((p["a"] - 7) ** 2 + (p["b"] - 3) ** 2 + (p["c"] - 12) ** 2 / 10 + (p["kind"] == "y"))
+
+
+def peak_memory_of_proposals(n_points, n_proposals=32):
+    """Peak traced memory of ``n_proposals`` GP proposals on the grid, in batches of
+    ``n_points``, after an initial design of 8 points, and the grid's size in bytes."""
+    import tracemalloc
+
+    space = Space(GRID_SPACE)
+    strategy = BayesStrategy(space, np.random.RandomState(0), n_iter=8 + n_proposals,
+                             n_initial_points=8, n_points=n_points)
+    tell_scores(strategy, trials := strategy.ask(), [grid_objective(t.params) for t in trials])
+    tracemalloc.start()
+    try:
+        while trials := strategy.ask():
+            tell_scores(strategy, trials, [grid_objective(t.params) for t in trials])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(strategy.y_) == 8 + n_proposals
+    return peak, strategy._grid.nbytes
+
+
+def test_grid_proposals_use_memory_proportional_to_the_grid():
+    assert Space(GRID_SPACE).size == 20_000
+    one_by_one, grid_bytes = peak_memory_of_proposals(1)
+    peaks = {n_points: peak_memory_of_proposals(n_points)[0] for n_points in (4, 16)}
+    # keeping a copy of the grid's free rows per believed point of a batch would
+    # add (n_points - 1) * grid_bytes; the same 32 proposals one at a time set the bar
+    for n_points, peak in peaks.items():
+        assert peak < one_by_one + grid_bytes, n_points
+        assert peak < 10 * grid_bytes, n_points
+
+
+# -- trust region -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_dims, batch_size", [(10, 1), (20, 4), (12, 5), (3, 2)])
+def test_trust_region_halves_after_its_failure_tolerance(n_dims, batch_size):
+    region = TrustRegion(n_dims, batch_size)
+    tolerance = math.ceil(max(4, n_dims) / batch_size)
+    assert region.failure_tolerance == tolerance
+    for _ in range(tolerance - 1):
+        region.update(1.0, 0.5)
+    assert region.length == LENGTH_INIT
+    region.update(1.0, 0.5)
+    assert region.length == LENGTH_INIT / 2
+    region.update(1.0, 2.0)  # a success resets the failure count
+    for _ in range(tolerance - 1):
+        region.update(2.0, 1.0)
+    assert region.length == LENGTH_INIT / 2
+
+
+@pytest.mark.parametrize("best_before, batch_best, success",
+                         [(1.0, 1.01, True), (1.0, 1.0 + 1e-5, False), (-1.0, -0.99, True),
+                          (-np.inf, -5.0, True), (1.0, np.nan, False)])
+def test_trust_region_grows_after_consecutive_successes(best_before, batch_best, success):
+    region = TrustRegion(10, 1)
+    for _ in range(SUCCESS_TOLERANCE):
+        region.update(best_before, batch_best)
+    assert region.length == (2 * LENGTH_INIT if success else LENGTH_INIT)
+    for _ in range(3 * SUCCESS_TOLERANCE):
+        region.update(best_before, batch_best)
+    assert region.length <= LENGTH_MAX
+
+
+def test_trust_region_restarts_below_its_minimum_length():
+    region = TrustRegion(4, 4)  # every failed batch halves the region
+    halvings = math.ceil(math.log2(LENGTH_INIT / LENGTH_MIN))
+    for halving in range(1, halvings):
+        region.update(1.0, 0.0)
+        assert region.length == LENGTH_INIT / 2**halving and region.n_restarts == 0
+    region.update(1.0, 0.0)
+    assert region.length == LENGTH_INIT and region.n_restarts == 1
+
+
+@pytest.mark.parametrize("k", [10, 40])
+def test_trust_region_candidates_stay_in_the_weighted_box(k):
+    rng = np.random.RandomState(k)
+    region = TrustRegion(k, 1)
+    region.length = 0.2
+    centre, lengths = np.full(k, 0.5), np.exp(rng.uniform(-0.5, 0.5, k))
+    low, high = region.bounds(centre, lengths)
+    # side lengths proportional to the length scales, geometric mean ``length``
+    np.testing.assert_allclose(np.exp(np.log(high - low).mean()), 0.2, rtol=1e-10)
+    np.testing.assert_allclose((high - low) / lengths, (high - low)[0] / lengths[0])
+    candidates = region_candidates(centre, low, high, rng.uniform(size=(500, k)), rng)
+    assert ((candidates >= low) & (candidates <= high)).all()
+    changed = candidates != centre
+    assert changed.any(axis=1).all()
+    assert changed.mean() == pytest.approx(min(1.0, PERTURBED_COLUMNS / k), abs=0.05)
+
+
+@pytest.mark.parametrize("n_continuous, has_region", [(9, False), (12, True)])
+def test_strategy_uses_a_trust_region_with_many_continuous_columns(n_continuous, has_region):
+    space = Space({**{f"x{i}": Real(0, 1) for i in range(n_continuous)},
+                   "kind": Categorical(["a", "b"])})
+    strategy = BayesStrategy(space, np.random.RandomState(0), n_iter=16, n_initial_points=10,
+                             n_points=2)
+
+    def sphere(p):
+        return -sum((p[f"x{i}"] - 0.2) ** 2 for i in range(n_continuous))
+
+    run(strategy, sphere)
+    assert (strategy.trust_region_ is not None) == has_region
+    if has_region:
+        region = strategy.trust_region_
+        # the 3 batches after the design were counted: successes or failures
+        assert region.n_successes + region.n_failures >= 1 or region.length != LENGTH_INIT
+
+
+@pytest.mark.parametrize("sample", ["normal", "skewed_negative", "gamma", "outlier"])
+def test_warped_scores_equal_scipys_yeo_johnson(sample):
+    from scipy.stats import yeojohnson
+
+    rng = np.random.RandomState(0)
+    y = {"normal": rng.normal(size=50), "skewed_negative": -np.exp(2 * rng.normal(size=100)),
+         "gamma": rng.gamma(0.5, size=80), "outlier": np.r_[rng.normal(size=30), 50.0]}[sample]
+    z = (y - y.mean()) / y.std()
+    expected, lmbda = yeojohnson(z)
+    assert yeo_johnson_lambda(z) == pytest.approx(lmbda, rel=1e-6, abs=1e-8)
+    np.testing.assert_allclose(warp_scores(y), expected, rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("acquisition", ["ei", "lcb"])
+def test_polish_raises_the_acquisition_of_each_start_within_the_box(acquisition):
+    space = Space({f"x{i}": Real(0, 1) for i in range(4)})
+    strategy = BayesStrategy(space, np.random.RandomState(0), n_iter=30, n_initial_points=12,
+                             n_points=1, acquisition=acquisition)
+    run(strategy, lambda p: -sum((p[f"x{i}"] - 0.3) ** 2 for i in range(4)), max_rounds=12)
+    gp, best = strategy._surrogate()
+    starts = np.random.RandomState(1).uniform(0.2, 0.6, size=(3, 4))
+    low, high = np.full(4, 0.1), np.full(4, 0.7)
+    before = strategy._acquire(gp, best, starts)
+    points, values = strategy._polish(gp, best, starts, before, low, high)
+    np.testing.assert_allclose(values, strategy._acquire(gp, best, points))
+    assert (values >= before).all() and (values > before + 1e-6).any()
+    assert ((points >= low) & (points <= high)).all()

@@ -11,6 +11,12 @@ Notation
   improvements to expected improvement", NeurIPS 2023);
 * log probability of improvement: ``log Phi(z)``;
 * upper confidence bound (LCB of the minimization view): ``mean + kappa * std``.
+
+Each ``*_with_gradient`` function also returns the derivatives of the value with
+respect to ``mean`` and ``std`` (chain rule through ``z``), from which the
+acquisition optimizer gets the gradient in ``x`` analytically:
+``d log h / dz = Phi(z) / h(z)`` and ``d log Phi / dz = phi(z) / Phi(z)``, both
+computed as differences of logarithms so that they stay finite far in the tail.
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.special import erfcx, log_ndtr
 
-__all__ = ["ACQUISITIONS", "log_expected_improvement", "log_h"]
+__all__ = ["ACQUISITIONS", "ACQUISITION_GRADIENTS", "log_expected_improvement", "log_h"]
 
 _LOG_SQRT_2PI = 0.5 * np.log(2 * np.pi)
 _SQRT_HALF_PI = np.sqrt(np.pi / 2)
@@ -65,4 +71,29 @@ ACQUISITIONS = {
     "ei": log_expected_improvement,
     "pi": log_probability_of_improvement,
     "lcb": upper_confidence_bound,
+}
+
+
+def log_expected_improvement_with_gradient(mean, std, best, xi=0.0, kappa=None):
+    z = (mean - best - xi) / std
+    log_h_z = log_h(z)
+    dlogh_dz = np.exp(log_ndtr(z) - log_h_z)
+    return np.log(std) + log_h_z, dlogh_dz / std, (1 - dlogh_dz * z) / std
+
+
+def log_probability_of_improvement_with_gradient(mean, std, best, xi=0.1, kappa=None):
+    z = (mean - best - xi) / std
+    log_cdf = log_ndtr(z)
+    dlogcdf_dz = np.exp(-0.5 * z**2 - _LOG_SQRT_2PI - log_cdf)
+    return log_cdf, dlogcdf_dz / std, -dlogcdf_dz * z / std
+
+
+def upper_confidence_bound_with_gradient(mean, std, best=None, xi=None, kappa=1.96):
+    return mean + kappa * std, np.ones_like(mean), np.full_like(std, kappa)
+
+
+ACQUISITION_GRADIENTS = {
+    "ei": log_expected_improvement_with_gradient,
+    "pi": log_probability_of_improvement_with_gradient,
+    "lcb": upper_confidence_bound_with_gradient,
 }

@@ -1,0 +1,95 @@
+"""A trust region for Bayesian optimization in many continuous dimensions (TuRBO-1).
+
+Notation
+--------
+``k`` : number of continuous columns of the encoding;
+``c`` : (k,) centre, the continuous columns of the best point told so far;
+``l_j`` : the GP length scales of those columns;
+``w_j = l_j / (prod_i l_i)^(1/k)`` : the side weights (geometric mean 1);
+``L`` : the side length, so the region is ``[c_j - w_j L / 2, c_j + w_j L / 2]``
+clipped to ``[0, 1]``.
+
+``L`` starts at ``LENGTH_INIT``; after ``SUCCESS_TOLERANCE`` consecutive batches
+that improve the best score it doubles (up to ``LENGTH_MAX``), after
+``ceil(max(4, k) / q)`` consecutive batches of ``q`` points that do not it halves,
+and below ``LENGTH_MIN`` it starts again at ``LENGTH_INIT`` (Eriksson et al.,
+"Scalable Global Optimization via Local Bayesian Optimization", NeurIPS 2019;
+TuRBO-1 restarts with a fresh design and drops the data, here the data are kept
+and the region is re-centred on the best point). Candidates inside the region
+change only some columns of the centre, each with probability
+``min(1, PERTURBED_COLUMNS / k)``, as TuRBO's do.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+__all__ = ["TrustRegion", "region_candidates"]
+
+LENGTH_INIT, LENGTH_MIN, LENGTH_MAX = 0.8, 0.5**7, 1.6
+SUCCESS_TOLERANCE = 3
+PERTURBED_COLUMNS = 20
+RELATIVE_IMPROVEMENT = 1e-3  # what counts as a success: beating the best by this much
+
+
+class TrustRegion:
+    """Side length and success/failure counters of one trust region.
+
+    Parameters
+    ----------
+    n_dims : int
+        ``k``, the number of continuous columns.
+    batch_size : int
+        ``q``, points told per :meth:`update`.
+    """
+
+    def __init__(self, n_dims: int, batch_size: int) -> None:
+        self.n_dims = n_dims
+        self.length = LENGTH_INIT
+        self.failure_tolerance = math.ceil(max(4.0, n_dims) / batch_size)
+        self.n_successes = self.n_failures = 0
+        self.n_restarts = 0
+
+    def update(self, best_before: float, batch_best: float) -> None:
+        """Count a batch whose best score is ``batch_best`` (NaN: all failed) against
+        the best score told before it, and resize the region."""
+        improved = np.isfinite(batch_best) and (
+            not np.isfinite(best_before)
+            or batch_best > best_before + RELATIVE_IMPROVEMENT * abs(best_before))
+        if improved:
+            self.n_successes, self.n_failures = self.n_successes + 1, 0
+        else:
+            self.n_successes, self.n_failures = 0, self.n_failures + 1
+        if self.n_successes == SUCCESS_TOLERANCE:
+            self.length, self.n_successes = min(2 * self.length, LENGTH_MAX), 0
+        elif self.n_failures == self.failure_tolerance:
+            self.length, self.n_failures = self.length / 2, 0
+        if self.length < LENGTH_MIN:
+            self.length = LENGTH_INIT
+            self.n_restarts += 1
+
+    def bounds(self, centre: np.ndarray, lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper corners of the region, shape (k,) each."""
+        log_lengths = np.log(lengths)
+        weights = np.exp(log_lengths - log_lengths.mean())
+        half = weights * self.length / 2
+        return np.clip(centre - half, 0.0, 1.0), np.clip(centre + half, 0.0, 1.0)
+
+
+def region_candidates(centre: np.ndarray, low: np.ndarray, high: np.ndarray,
+                      unit_points: np.ndarray, rng: np.random.RandomState) -> np.ndarray:
+    """Points of the region that differ from ``centre`` in a random subset of columns.
+
+    ``unit_points`` (n, k) in ``[0, 1]^k`` (a Sobol sample) are mapped into the
+    box ``[low, high]``; each column of each point is kept only with probability
+    ``min(1, PERTURBED_COLUMNS / k)`` and is the centre's otherwise, and every
+    point changes at least one column. Returns shape (n, k).
+    """
+    n, k = unit_points.shape
+    inside = low + (high - low) * unit_points
+    perturbed = rng.uniform(size=(n, k)) <= min(1.0, PERTURBED_COLUMNS / k)
+    unchanged = ~perturbed.any(axis=1)
+    perturbed[unchanged, rng.randint(k, size=int(unchanged.sum()))] = True
+    return np.where(perturbed, inside, centre)
