@@ -24,6 +24,8 @@ from .space import Categorical, Constant, Dimension, Integer, Real, ScipyDimensi
 
 __all__ = ["AsyncPBTStrategy", "PBTSearchCV", "PBTStrategy", "explore", "truncation_quantiles"]
 
+# intervals whose scores select_best="lineage_mean" averages
+_LINEAGE_DEPTH = 3
 # skorch re-initializes the module (and optimizer) when these change
 _REINITIALIZING_PREFIXES = ("module__", "criterion__")
 
@@ -134,6 +136,26 @@ def bandit_explore(params: dict, dims: dict, mutable: list, observations, step: 
     for name, unit in zip(names, chosen):
         new[name] = dims[name].from_unit(np.array([[unit]]))[0]
     return new
+
+
+def lineage_mean_scores(trial_ids, parent_ids, scores, rows, depth: int) -> np.ndarray:
+    """Mean score of each row in ``rows`` and of up to ``depth - 1`` ancestors.
+
+    A row's ancestors follow ``parent_ids`` (the trial whose models it
+    continued, -1 for none): the intervals that trained the same models, so the
+    mean smooths the evaluation noise of one interval's score. NaN scores are
+    ignored unless all are NaN.
+    """
+    position = {int(t): k for k, t in enumerate(trial_ids)}
+    means = []
+    for row in rows:
+        chain = []
+        while row is not None and len(chain) < depth:
+            chain.append(scores[row])
+            row = position.get(int(parent_ids[row]))
+        finite = [c for c in chain if np.isfinite(c)]
+        means.append(np.mean(finite) if finite else np.nan)
+    return np.array(means, dtype=float)
 
 
 class _PopulationSettings:
@@ -608,6 +630,7 @@ multimetric_
         "initial_design": [StrOptions({"random", "sobol"})],
         "exploit": [StrOptions({"truncation", "tournament"})],
         "explore": [StrOptions({"perturb", "bandit"})],
+        "select_best": [StrOptions({"last", "lineage_mean"})],
     }
 
     def __init__(
@@ -625,6 +648,7 @@ multimetric_
         initial_design="random",
         exploit="truncation",
         explore="perturb",
+        select_best="last",
         scoring=None,
         n_jobs=None,
         refit=True,
@@ -668,6 +692,7 @@ multimetric_
         self.initial_design = initial_design
         self.exploit = exploit
         self.explore = explore
+        self.select_best = select_best
 
     def _check_search_parameters(self, space) -> None:
         name = type(self.estimator).__name__
@@ -757,7 +782,18 @@ multimetric_
         del self._strategy
         return history
 
-    _select_best_index = staticmethod(select_best_at_largest_resource)
+    def _select_best_index(self, refit, refit_metric, results) -> int:
+        best = select_best_at_largest_resource(refit, refit_metric, results)
+        if callable(refit) or self.select_best == "last":
+            return best
+        n_resources = np.asarray(results["n_resources"])
+        rows = np.flatnonzero(n_resources == n_resources[best])
+        means = lineage_mean_scores(results["trial_id"], results["parent_id"],
+                                    np.asarray(results[f"mean_test_{refit_metric}"], float),
+                                    rows, _LINEAGE_DEPTH)
+        if not np.isfinite(means).any():
+            return best
+        return int(rows[np.nanargmax(means)])
 
     @property
     def best_schedule_(self) -> list[tuple[int, dict]]:
