@@ -179,9 +179,13 @@ class RayPBTSearch:
     """Ray Tune's ``PopulationBasedTraining`` on the mlp task, behind the small part
     of the search-estimator interface that ``bh.run_one`` uses.
 
-    Synchronous PBT (``synch=True``) on one CPU (``ray.init(num_cpus=1)``: one trial
-    at a time, as ``n_jobs=1``), ``population_size`` trials, ``perturbation_interval``
-    epochs, 27 epochs per trial, Ray's defaults for the rest (quantile_fraction=0.25,
+    Ray's default asynchronous PBT with the whole population running at once
+    (``ray.init(num_cpus=population_size)``, one torch thread per trial: with fewer
+    slots than trials, asynchronous PBT would train the first trials to the end
+    before the others start, and synchronous PBT on one slot spends most of its
+    time pausing and restoring trials), ``population_size`` trials,
+    ``perturbation_interval`` epochs, 27 epochs per trial, Ray's defaults for the
+    rest (quantile_fraction=0.25,
     resample_probability=0.25, perturbation_factors=(1.2, 0.8)); ``lr`` is mutated
     (``hyperparam_mutations={"lr": loguniform(1e-4, 1e-1)}``), hidden_units and
     dropout stay fixed per trial and are copied from the donor on exploit. Every
@@ -218,13 +222,13 @@ class RayPBTSearch:
                 epochs["count"] += result["epochs_this_step"]
 
         here = Path(__file__).resolve().parent  # workers import this module and skhpo
-        ray.init(num_cpus=1, include_dashboard=False, log_to_driver=False,
+        ray.init(num_cpus=self.population_size, include_dashboard=False, log_to_driver=False,
                  logging_level="ERROR", configure_logging=False,
                  runtime_env={"env_vars": {"PYTHONPATH": f"{here}:{here.parent}"}})
         try:
             scheduler = PopulationBasedTraining(
                 time_attr="training_iteration", perturbation_interval=self.interval,
-                hyperparam_mutations={"lr": tune.loguniform(1e-4, 1e-1)}, synch=True)
+                hyperparam_mutations={"lr": tune.loguniform(1e-4, 1e-1)})
             # without the epoch-counting callback: cloudpickle pickles that locally
             # defined class by value, and Tune unpickling it in this process would
             # rebind its methods to a copy of bh.EPOCHS (the counters would stop)

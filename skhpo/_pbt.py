@@ -512,7 +512,29 @@ class PBTSearchCV(BaseSearchCV):
     resample_probability : float, default=0.25
         Probability that an explored number is resampled instead of perturbed.
     perturbation_factors : tuple of float, default=(0.8, 1.2)
-        Factors an explored number is multiplied by.
+        Factors an explored number is multiplied by (``explore="perturb"``).
+    initial_design : {"random", "sobol"}, default="random"
+        How the starting population is drawn: independent samples of
+        ``search_spaces``, or a scrambled Sobol design that spreads the members
+        over the space (each stratum of each parameter gets a member).
+    exploit : {"truncation", "tournament"}, default="truncation"
+        Which members copy another. ``"truncation"``: the bottom
+        ``quantile_fraction`` copy a random member of the top quantile.
+        ``"tournament"``: each member meets one other member drawn uniformly and
+        copies it when its score is higher (binary tournament [1]_).
+    explore : {"perturb", "bandit"}, default="perturb"
+        How a copier's mutable parameters change. ``"perturb"``: multiplied by a
+        factor of ``perturbation_factors``, or resampled with probability
+        ``resample_probability`` (categoricals are always resampled).
+        ``"bandit"``: PB2's GP-bandit [2]_: a Gaussian process models the score
+        change over one interval from the step and the mutable numbers of every
+        interval trained so far, and the copier takes the point of highest
+        upper confidence bound among uniform candidates and the donor's own.
+    select_best : {"last", "lineage_mean"}, default="last"
+        Which final member is best. ``"last"``: the highest score of the last
+        interval. ``"lineage_mean"``: the highest mean score over the last three
+        intervals of its models' lineage (copied intervals included), which is
+        less noisy.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, random_state, \
 error_score, return_train_score, callbacks, max_time, checkpoint, \
 devices
@@ -603,6 +625,8 @@ multimetric_
     ----------
     .. [1] Jaderberg et al., "Population Based Training of Neural Networks",
        arXiv:1711.09846, 2017.
+    .. [2] Parker-Holder, Nguyen and Roberts, "Provably Efficient Online
+       Hyperparameter Optimization with Population-Based Bandits", NeurIPS 2020.
 
     Examples
     --------
