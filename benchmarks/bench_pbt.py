@@ -221,6 +221,8 @@ class RayPBTSearch:
             def on_trial_result(self, iteration, trials, trial, result, **info):
                 epochs["count"] += result["epochs_this_step"]
 
+        # Ray starts its workers at niceness 15; the other tools train at 0
+        os.environ.setdefault("RAY_worker_niceness", "0")
         here = Path(__file__).resolve().parent  # workers import this module and skhpo
         ray.init(num_cpus=self.population_size, include_dashboard=False, log_to_driver=False,
                  logging_level="ERROR", configure_logging=False,
