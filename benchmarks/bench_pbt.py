@@ -377,6 +377,37 @@ def summarize(df):
     return text + "\n".join(lines) + "\n"
 
 
+def compare(csv_paths, reference):
+    """Markdown table, one row per tool and PBT variant, over the seeds that every
+    CSV holds: medians of best CV, test score, epochs and wall time, the mean test
+    score, and on how many seeds each row's test score is at least ``reference``'s
+    (a tool name, e.g. hyperband)."""
+    frames = []
+    for path in csv_paths:
+        df = pd.read_csv(path)
+        df = df[df["error"].isna() | (df["error"] == "")].copy()
+        params = df.get("pbt_params", pd.Series("", index=df.index)).fillna("")
+        df["row"] = [tool if tool != "pbt" or not p or p == "{}" else f"pbt {p}"
+                     for tool, p in zip(df["tool"], params)]
+        df["source"] = Path(path).name
+        frames.append(df)
+    runs = pd.concat(frames).drop_duplicates(["row", "seed"])
+    seeds = sorted(set.intersection(*(set(g.seed) for _, g in runs.groupby("row"))))
+    runs = runs[runs.seed.isin(seeds)]
+    test = runs.pivot_table(index="seed", columns="row", values="test_score")
+    lines = [f"Seeds: {' '.join(map(str, seeds))} ({len(seeds)}).", "",
+             "| tool | median best CV | median test | mean test | test >= "
+             f"{reference} (seeds) | median epochs (3 folds) | median wall s | CSV |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row, part in runs.groupby("row", sort=False):
+        wins = int((test[row] >= test[reference]).sum()) if reference in test else ""
+        lines.append(
+            f"| {row} | {part.best_cv_score.median():.4f} | {part.test_score.median():.4f} | "
+            f"{part.test_score.mean():.4f} | {wins}/{len(part)} | {part.epochs.median():.0f} | "
+            f"{part.wall_time_s.median():.1f} | {part.source.iloc[0]} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
@@ -395,7 +426,17 @@ def main(argv=None):
     parser.add_argument("--pbt-params", default="{}",
                         help="JSON object of more PBTSearchCV arguments (a variant), "
                              "e.g. '{\"quantile_fraction\": 0.5}'; lists become tuples")
+    parser.add_argument("--compare", nargs="+", metavar="CSV",
+                        help="only write <out>.md: one table of every tool and PBT "
+                             "variant in these CSVs, over their common seeds")
+    parser.add_argument("--reference", default="hyperband",
+                        help="with --compare: count the seeds at least this tool's test score")
     args = parser.parse_args(argv)
+    if args.compare:
+        text = compare(args.compare, args.reference)
+        Path(args.out).with_suffix(".md").write_text(text)
+        print(text)
+        return 0
     PBT_PARAMS.update({k: tuple(v) if isinstance(v, list) and k == "perturbation_factors"
                        else v for k, v in json.loads(args.pbt_params).items()})
     for task in args.tasks:
