@@ -163,7 +163,7 @@ class _PopulationSettings:
 
     def _set_settings(self, population_size, max_resources, perturbation_interval,
                       mutable_params, quantile_fraction, resample_probability,
-                      perturbation_factors, release, initial_design="random",
+                      perturbation_factors, release, initial_design="sobol",
                       exploit="truncation", explore="perturb") -> None:
         self.initial_design = initial_design
         self.exploit = exploit
@@ -226,7 +226,7 @@ class PBTStrategy(_PopulationSettings, BatchStrategy):
 
     def __init__(self, space, rng, *, population_size, max_resources, perturbation_interval,
                  mutable_params, quantile_fraction, resample_probability,
-                 perturbation_factors, release=None, initial_design="random",
+                 perturbation_factors, release=None, initial_design="sobol",
                  exploit="truncation", explore="perturb"):
         super().__init__(space, rng)
         self._set_settings(population_size, max_resources, perturbation_interval,
@@ -377,7 +377,7 @@ class AsyncPBTStrategy(_PopulationSettings, Strategy):
 
     def __init__(self, space, rng, *, population_size, max_resources, perturbation_interval,
                  mutable_params, quantile_fraction, resample_probability,
-                 perturbation_factors, release=None, initial_design="random",
+                 perturbation_factors, release=None, initial_design="sobol",
                  exploit="truncation", explore="perturb"):
         super().__init__(space, rng)
         self._set_settings(population_size, max_resources, perturbation_interval,
@@ -496,7 +496,8 @@ class PBTSearchCV(BaseSearchCV):
         Has ``partial_fit`` (SGDClassifier, MLPClassifier, a Pipeline whose last
         step has it) or is a skorch net.
     search_spaces : dict or list of dict
-        As in :class:`~skhpo.BayesSearchCV`; members start from independent samples.
+        As in :class:`~skhpo.BayesSearchCV`; members start from the points of
+        ``initial_design``.
     population_size : int, default=10
         Number of members.
     max_resources : int, default=20
@@ -513,10 +514,12 @@ class PBTSearchCV(BaseSearchCV):
         Probability that an explored number is resampled instead of perturbed.
     perturbation_factors : tuple of float, default=(0.8, 1.2)
         Factors an explored number is multiplied by (``explore="perturb"``).
-    initial_design : {"random", "sobol"}, default="random"
-        How the starting population is drawn: independent samples of
-        ``search_spaces``, or a scrambled Sobol design that spreads the members
-        over the space (each stratum of each parameter gets a member).
+    initial_design : {"sobol", "random"}, default="sobol"
+        How the starting population is drawn: a scrambled Sobol design that
+        spreads the members over the space (with ``2**k`` members, each of
+        ``2**k`` equal strata of each parameter's unit range gets one), or
+        independent samples of ``search_spaces``. A small population leaves
+        less of the space uncovered with the design.
     exploit : {"truncation", "tournament"}, default="truncation"
         Which members copy another. ``"truncation"``: the bottom
         ``quantile_fraction`` copy a random member of the top quantile.
@@ -669,7 +672,7 @@ multimetric_
         quantile_fraction=0.25,
         resample_probability=0.25,
         perturbation_factors=(0.8, 1.2),
-        initial_design="random",
+        initial_design="sobol",
         exploit="truncation",
         explore="perturb",
         select_best="last",
