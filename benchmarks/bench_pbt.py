@@ -22,6 +22,12 @@ pbt        PBTSearchCV(population_size=20 / 13, max_resources=81 / 27,
            mlp: mutable_params=["lr"]; module__* re-initialise the network in
            skorch, so hidden_units and dropout stay fixed per member (and are
            copied from the donor on exploit).
+           PBTSearchCV's defaults for the rest (initial_design="sobol",
+           exploit="truncation", explore="perturb", select_best="last");
+           --pbt-params '{"name": value, ...}' passes other arguments (variants).
+ray_pbt    mlp only: Ray Tune's PopulationBasedTraining (asynchronous, the 13 trials
+           at once, Ray's defaults, lr mutated) with the same folds, budget and
+           refit (see RayPBTSearch); epochs counted from the trials' results.
 random     RandomizedSearchCV(n_iter=20 / 13) at the full budget (81 / 27 epochs).
 hyperband  HyperbandSearchCV(resource="partial_fit", factor=3, min_resources=1,
            max_resources=81 / 27, one Hyperband iteration, sampler="random"):
@@ -47,7 +53,8 @@ Usage::
         --out benchmarks/results/pbt
 
 writes ``<out>.csv`` (one row per run, flushed as runs finish) and ``<out>.md``
-(medians per task and tool). ``--summarize`` only rebuilds the table from the CSV.
+(medians per task and tool). ``--summarize`` only rebuilds the table from the CSV;
+``--compare CSV...`` writes one table of every tool and PBT variant in the CSVs.
 ``--max-epochs/--population-size/--n-iter/--interval`` override the budgets (smoke
 runs).
 """
