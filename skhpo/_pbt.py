@@ -24,8 +24,6 @@ from .space import Categorical, Constant, Dimension, Integer, Real, ScipyDimensi
 
 __all__ = ["AsyncPBTStrategy", "PBTSearchCV", "PBTStrategy", "explore", "truncation_quantiles"]
 
-# intervals whose scores select_best="lineage_mean" averages
-_LINEAGE_DEPTH = 3
 # skorch re-initializes the module (and optimizer) when these change
 _REINITIALIZING_PREFIXES = ("module__", "criterion__")
 
@@ -136,26 +134,6 @@ def bandit_explore(params: dict, dims: dict, mutable: list, observations, step: 
     for name, unit in zip(names, chosen):
         new[name] = dims[name].from_unit(np.array([[unit]]))[0]
     return new
-
-
-def lineage_mean_scores(trial_ids, parent_ids, scores, rows, depth: int) -> np.ndarray:
-    """Mean score of each row in ``rows`` and of up to ``depth - 1`` ancestors.
-
-    A row's ancestors follow ``parent_ids`` (the trial whose models it
-    continued, -1 for none): the intervals that trained the same models, so the
-    mean smooths the evaluation noise of one interval's score. NaN scores are
-    ignored unless all are NaN.
-    """
-    position = {int(t): k for k, t in enumerate(trial_ids)}
-    means = []
-    for row in rows:
-        chain = []
-        while row is not None and len(chain) < depth:
-            chain.append(scores[row])
-            row = position.get(int(parent_ids[row]))
-        finite = [c for c in chain if np.isfinite(c)]
-        means.append(np.mean(finite) if finite else np.nan)
-    return np.array(means, dtype=float)
 
 
 class _PopulationSettings:
@@ -533,11 +511,6 @@ class PBTSearchCV(BaseSearchCV):
         change over one interval from the step and the mutable numbers of every
         interval trained so far, and the copier takes the point of highest
         upper confidence bound among uniform candidates and the donor's own.
-    select_best : {"last", "lineage_mean"}, default="last"
-        Which final member is best. ``"last"``: the highest score of the last
-        interval. ``"lineage_mean"``: the highest mean score over the last three
-        intervals of its models' lineage (copied intervals included), which is
-        less noisy.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, random_state, \
 error_score, return_train_score, callbacks, max_time, checkpoint, \
 devices
@@ -657,7 +630,6 @@ multimetric_
         "initial_design": [StrOptions({"random", "sobol"})],
         "exploit": [StrOptions({"truncation", "tournament"})],
         "explore": [StrOptions({"perturb", "bandit"})],
-        "select_best": [StrOptions({"last", "lineage_mean"})],
     }
 
     def __init__(
@@ -675,7 +647,6 @@ multimetric_
         initial_design="sobol",
         exploit="truncation",
         explore="perturb",
-        select_best="last",
         scoring=None,
         n_jobs=None,
         refit=True,
@@ -719,7 +690,6 @@ multimetric_
         self.initial_design = initial_design
         self.exploit = exploit
         self.explore = explore
-        self.select_best = select_best
 
     def _check_search_parameters(self, space) -> None:
         name = type(self.estimator).__name__
@@ -809,18 +779,7 @@ multimetric_
         del self._strategy
         return history
 
-    def _select_best_index(self, refit, refit_metric, results) -> int:
-        best = select_best_at_largest_resource(refit, refit_metric, results)
-        if callable(refit) or self.select_best == "last":
-            return best
-        n_resources = np.asarray(results["n_resources"])
-        rows = np.flatnonzero(n_resources == n_resources[best])
-        means = lineage_mean_scores(results["trial_id"], results["parent_id"],
-                                    np.asarray(results[f"mean_test_{refit_metric}"], float),
-                                    rows, _LINEAGE_DEPTH)
-        if not np.isfinite(means).any():
-            return best
-        return int(rows[np.nanargmax(means)])
+    _select_best_index = staticmethod(select_best_at_largest_resource)
 
     @property
     def best_schedule_(self) -> list[tuple[int, dict]]:

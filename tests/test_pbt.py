@@ -18,7 +18,7 @@ from skhpo import Categorical, Integer, PBTSearchCV, Real, Space
 from skhpo._evaluate import EvaluationContext
 from skhpo._incremental import IncrementalEvaluator
 from skhpo._pbt import (AsyncPBTStrategy, PBTStrategy, bandit_explore, explore,
-                        initial_population, lineage_mean_scores, tournament_donors)
+                        initial_population, tournament_donors)
 from skhpo._strategy import Trial
 from skhpo.callbacks import SearchCallback
 from skhpo.testing import SearchCVContract
@@ -267,43 +267,6 @@ def test_bandit_strategy_learns_from_score_changes(asynchronous):
     assert np.median(final) > 0.3
 
 
-def test_lineage_mean_follows_the_models_through_exploits():
-    # trials 0, 1 start; 2 continues 0; 3 copies 0 (its models); 4 continues 2; 5 continues 3
-    trial_ids = [0, 1, 2, 3, 4, 5]
-    parent_ids = [-1, -1, 0, 0, 2, 3]
-    scores = np.array([0.1, 0.9, 0.2, np.nan, 0.3, 0.5])
-    means = lineage_mean_scores(trial_ids, parent_ids, scores, [4, 5, 1], depth=3)
-    np.testing.assert_allclose(means, [0.2, (0.5 + 0.1) / 2, 0.9])
-    np.testing.assert_allclose(lineage_mean_scores(trial_ids, parent_ids, scores, [4], 1),
-                               [0.3])
-
-
-# with random_state=4 (and random initial members) the synchronous search's
-# two choices differ
-@pytest.mark.parametrize("asynchronous, random_state, differs", [(False, 4, True),
-                                                                 (True, 0, False)])
-def test_select_best_lineage_mean_picks_a_final_row_with_the_best_mean(
-        asynchronous, random_state, differs):
-    X, y = load_digits(return_X_y=True)
-    kwargs = dict(population_size=6, max_resources=6, perturbation_interval=2, cv=2,
-                  random_state=random_state, asynchronous=asynchronous,
-                  initial_design="random")
-    space = {**ALPHA_SPACE, "eta0": Real(1e-3, 1.0, prior="log-uniform")}
-    last = PBTSearchCV(SGDClassifier(random_state=0), space, **kwargs).fit(X[:300], y[:300])
-    mean = PBTSearchCV(SGDClassifier(random_state=0), space, select_best="lineage_mean",
-                       **kwargs).fit(X[:300], y[:300])
-    results = mean.cv_results_
-    final = np.flatnonzero(results["n_resources"] == 6)
-    assert mean.best_index_ in final
-    means = lineage_mean_scores(results["trial_id"], results["parent_id"],
-                                results["mean_test_score"], final, 3)
-    assert means[list(final).index(mean.best_index_)] == means.max()
-    assert (mean.best_index_ != last.best_index_) == differs
-    # the same search otherwise: only the choice among the final rows differs
-    np.testing.assert_array_equal(results["mean_test_score"],
-                                  last.cv_results_["mean_test_score"])
-
-
 @pytest.mark.parametrize("asynchronous", [False, True])
 @pytest.mark.parametrize("options", [{"initial_design": "sobol"}, {"exploit": "tournament"},
                                      {"explore": "bandit"}])
@@ -326,7 +289,6 @@ def test_pbt_options_run_end_to_end_within_the_budget(options, asynchronous):
         (SGDClassifier(), {"exploit": "best"}, ValueError, "'exploit' parameter"),
         (SGDClassifier(), {"explore": "gp"}, ValueError, "'explore' parameter"),
         (SGDClassifier(), {"initial_design": "lhs"}, ValueError, "'initial_design' parameter"),
-        (SGDClassifier(), {"select_best": "mean"}, ValueError, "'select_best' parameter"),
         (SGDClassifier(), {"population_size": 1}, ValueError, "'population_size' parameter"),
         (SGDClassifier(), {"quantile_fraction": 0.6}, ValueError, "'quantile_fraction' parameter"),
         (SGDClassifier(), {"quantile_fraction": 0.0}, ValueError, "'quantile_fraction' parameter"),
