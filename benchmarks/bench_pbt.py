@@ -393,7 +393,7 @@ def compare(csv_paths, reference):
     for path in csv_paths:
         df = pd.read_csv(path)
         df = df[df["error"].isna() | (df["error"] == "")].copy()
-        params = df.get("pbt_params", pd.Series("", index=df.index)).fillna("")
+        params = df.get("pbt_params", pd.Series("", index=df.index)).astype(object).fillna("")
         df["row"] = [tool if tool != "pbt" or not p or p == "{}" else f"pbt {p}"
                      for tool, p in zip(df["tool"], params)]
         df["source"] = Path(path).name
