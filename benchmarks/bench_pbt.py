@@ -22,6 +22,12 @@ pbt        PBTSearchCV(population_size=20 / 13, max_resources=81 / 27,
            mlp: mutable_params=["lr"]; module__* re-initialise the network in
            skorch, so hidden_units and dropout stay fixed per member (and are
            copied from the donor on exploit).
+           PBTSearchCV's defaults for the rest (initial_design="sobol",
+           exploit="truncation", explore="perturb", select_best="last");
+           --pbt-params '{"name": value, ...}' passes other arguments (variants).
+ray_pbt    mlp only: Ray Tune's PopulationBasedTraining (asynchronous, the 13 trials
+           at once, Ray's defaults, lr mutated) with the same folds, budget and
+           refit (see RayPBTSearch); epochs counted from the trials' results.
 random     RandomizedSearchCV(n_iter=20 / 13) at the full budget (81 / 27 epochs).
 hyperband  HyperbandSearchCV(resource="partial_fit", factor=3, min_resources=1,
            max_resources=81 / 27, one Hyperband iteration, sampler="random"):
@@ -47,7 +53,8 @@ Usage::
         --out benchmarks/results/pbt
 
 writes ``<out>.csv`` (one row per run, flushed as runs finish) and ``<out>.md``
-(medians per task and tool). ``--summarize`` only rebuilds the table from the CSV.
+(medians per task and tool). ``--summarize`` only rebuilds the table from the CSV;
+``--compare CSV...`` writes one table of every tool and PBT variant in the CSVs.
 ``--max-epochs/--population-size/--n-iter/--interval`` override the budgets (smoke
 runs).
 """
@@ -56,6 +63,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import json
 import os
 import sys
 import warnings
@@ -101,12 +109,177 @@ def mlp_task():
     return (net.set_params(module=MLP), *rest)
 
 TASKS = ("sgd", "mlp")
-TOOLS = ("pbt", "random", "hyperband")
+TOOLS = ("pbt", "random", "hyperband", "ray_pbt")
 # per task: PBT population_size (= random's n_iter), perturbation_interval, mutable
 CONFIG = {
     "sgd": {"population_size": 20, "n_iter": 20, "interval": 9, "mutable": None},
     "mlp": {"population_size": 13, "n_iter": 13, "interval": 3, "mutable": ["lr"]},
 }
+def _ray_trainable(base_net, X, y, cv):
+    """A ``ray.tune.Trainable`` for the mlp task: one skorch net per CV fold, one
+    ``step`` = one epoch on every fold, reports the mean fold accuracy. Checkpoints
+    hold the module and optimizer state dicts, the step count and the schedule
+    (``(step, config)`` pairs: inherited on exploit, as PBTSearchCV's)."""
+    import torch
+    from ray import tune
+
+    folds = list(cv.split(X, y))
+
+    class MLPTrainable(tune.Trainable):
+        def setup(self, config):
+            torch.set_num_threads(1)
+            self._build(config)
+
+        def _build(self, config):
+            torch.manual_seed(int(config["torch_seed"]))
+            self.nets = []
+            for train, _ in folds:
+                net = clone(base_net).set_params(
+                    module__hidden_units=int(config["module__hidden_units"]),
+                    module__dropout=float(config["module__dropout"]),
+                    lr=float(config["lr"]))
+                net.initialize()
+                self.nets.append(net)
+            self.steps = 0
+            self.schedule = [(0, self._params(config))]
+
+        @staticmethod
+        def _params(config):
+            return {"module__hidden_units": int(config["module__hidden_units"]),
+                    "lr": float(config["lr"]),
+                    "module__dropout": float(config["module__dropout"])}
+
+        def reset_config(self, new_config):
+            self._build(new_config)  # a reused actor: fresh nets for the new trial
+            return True
+
+        def step(self):
+            scores = []
+            for net, (train, test) in zip(self.nets, folds):
+                net.partial_fit(X[train], y[train], epochs=1)
+                scores.append(net.score(X[test], y[test]))
+            self.steps += 1
+            return {"score": float(np.mean(scores)), "epochs_this_step": len(self.nets),
+                    "schedule": repr(self.schedule)}
+
+        def save_checkpoint(self, checkpoint_dir):
+            torch.save({"module": [n.module_.state_dict() for n in self.nets],
+                        "optimizer": [n.optimizer_.state_dict() for n in self.nets],
+                        "steps": self.steps, "schedule": self.schedule},
+                       os.path.join(checkpoint_dir, "state.pt"))
+
+        def load_checkpoint(self, checkpoint_dir):
+            state = torch.load(os.path.join(checkpoint_dir, "state.pt"), weights_only=False)
+            for net, module, optimizer in zip(self.nets, state["module"], state["optimizer"]):
+                net.module_.load_state_dict(module)
+                net.optimizer_.load_state_dict(optimizer)
+                net.set_params(lr=float(self.config["lr"]))  # the optimizer's lr is the donor's
+            self.steps, self.schedule = state["steps"], list(state["schedule"])
+            params = self._params(self.config)
+            if params != self.schedule[-1][1]:  # restored from a donor, then explored
+                self.schedule.append((self.steps, params))
+
+    return MLPTrainable
+
+
+class RayPBTSearch:
+    """Ray Tune's ``PopulationBasedTraining`` on the mlp task, behind the small part
+    of the search-estimator interface that ``bh.run_one`` uses.
+
+    Ray's default asynchronous PBT with the whole population running at once
+    (``ray.init(num_cpus=population_size)``, one torch thread per trial: with fewer
+    slots than trials, asynchronous PBT would train the first trials to the end
+    before the others start, and synchronous PBT on one slot spends most of its
+    time pausing and restoring trials), ``population_size`` trials,
+    ``perturbation_interval`` epochs, 27 epochs per trial, Ray's defaults for the
+    rest (quantile_fraction=0.25,
+    resample_probability=0.25, perturbation_factors=(1.2, 0.8)); ``lr`` is mutated
+    (``hyperparam_mutations={"lr": loguniform(1e-4, 1e-1)}``), hidden_units and
+    dropout stay fixed per trial and are copied from the donor on exploit. Every
+    trial trains one net per fold of the same CV as the other tools. The best trial
+    is the best last score; its schedule is replayed on the training part (as
+    ``replay_changed_only``) for the refit. Epochs trained in the trials are added to
+    ``bh.EPOCHS`` from the results (the trials run in worker processes).
+    """
+
+    def __init__(self, task, seed, population_size, interval):
+        self.task, self.seed = task, seed
+        self.population_size, self.interval = population_size, interval
+        self.max_resources = bh.MAX_EPOCHS[task]
+
+    def fit(self, X, y):
+        import random
+        import tempfile
+
+        import ray
+        from ray import tune
+        from ray.tune.schedulers import PopulationBasedTraining
+        from ray.tune.search.basic_variant import BasicVariantGenerator
+
+        if self.task != "mlp":
+            raise ValueError("ray_pbt runs the mlp task only")
+        estimator = bh.TASK_DATA[self.task][0]
+        cv = StratifiedKFold(3, shuffle=True, random_state=self.seed)
+        random.seed(self.seed)  # Ray's PBT draws with the random module
+        np.random.seed(self.seed)
+        epochs = {"count": 0}
+
+        class CountEpochs(tune.Callback):
+            def on_trial_result(self, iteration, trials, trial, result, **info):
+                epochs["count"] += result["epochs_this_step"]
+
+        # Ray starts its workers at niceness 15; the other tools train at 0
+        os.environ.setdefault("RAY_worker_niceness", "0")
+        here = Path(__file__).resolve().parent  # workers import this module and skhpo
+        ray.init(num_cpus=self.population_size, include_dashboard=False, log_to_driver=False,
+                 logging_level="ERROR", configure_logging=False,
+                 runtime_env={"env_vars": {"PYTHONPATH": f"{here}:{here.parent}"}})
+        try:
+            scheduler = PopulationBasedTraining(
+                time_attr="training_iteration", perturbation_interval=self.interval,
+                hyperparam_mutations={"lr": tune.loguniform(1e-4, 1e-1)})
+            # without the epoch-counting callback: cloudpickle pickles that locally
+            # defined class by value, and Tune unpickling it in this process would
+            # rebind its methods to a copy of bh.EPOCHS (the counters would stop)
+            quiet = clone(estimator).set_params(callbacks=None)
+            quiet.initialize_callbacks()  # callbacks_ still held the counter
+            trainable = tune.with_parameters(_ray_trainable(quiet, X, y, cv))
+            space = {"module__hidden_units": tune.randint(16, 257),
+                     "lr": tune.loguniform(1e-4, 1e-1),
+                     "module__dropout": tune.uniform(0.0, 0.5),
+                     "torch_seed": tune.randint(0, 2**31 - 1)}
+            with tempfile.TemporaryDirectory() as storage:
+                tuner = tune.Tuner(
+                    trainable, param_space=space,
+                    tune_config=tune.TuneConfig(
+                        metric="score", mode="max", scheduler=scheduler,
+                        num_samples=self.population_size, reuse_actors=True,
+                        search_alg=BasicVariantGenerator(random_state=self.seed)),
+                    run_config=tune.RunConfig(
+                        storage_path=storage, verbose=0, callbacks=[CountEpochs()],
+                        stop={"training_iteration": self.max_resources},
+                        checkpoint_config=tune.CheckpointConfig(num_to_keep=2)))
+                results = tuner.fit()
+                best = results.get_best_result(metric="score", mode="max", scope="last")
+                self.best_score_ = best.metrics["score"]
+                self.best_schedule_ = eval(best.metrics["schedule"])  # repr of (int, dict)
+                self.cv_results_ = {"params": [r.config for r in results]}
+                self.n_trials_ = len(results)
+        finally:
+            ray.shutdown()
+        bh.EPOCHS["count"] += epochs["count"]
+        self.resources_used_ = epochs["count"]
+        self.best_params_ = self.best_schedule_[-1][1]
+        self.estimator = estimator
+        self.best_estimator_ = replay_changed_only(self, X, y)
+        return self
+
+    def score(self, X, y):
+        return self.best_estimator_.score(X, y)
+
+
+
+PBT_PARAMS: dict = {}  # --pbt-params: more PBTSearchCV arguments (variants)
 _LAST = {}  # the search object of the latest run (for PBT's extra columns)
 _original_make_search = bh.make_search
 
@@ -114,7 +287,10 @@ _original_make_search = bh.make_search
 def make_search(task, tool, seed, n_iter):
     """``bh.make_search`` plus ``tool="pbt"``; installed into ``bh`` so that
     ``bh.run_one`` (split, cv, seeding, epoch counting, scoring) runs PBT too."""
-    if tool == "pbt":
+    if tool == "ray_pbt":
+        search = RayPBTSearch(task, seed, CONFIG[task]["population_size"],
+                              CONFIG[task]["interval"])
+    elif tool == "pbt":
         estimator, skhpo_space, _, _, _, _ = bh.TASK_DATA[task]
         cfg = CONFIG[task]
         search = PBTSearchCV(
@@ -122,7 +298,7 @@ def make_search(task, tool, seed, n_iter):
             max_resources=bh.MAX_EPOCHS[task], perturbation_interval=cfg["interval"],
             mutable_params=cfg["mutable"],
             cv=StratifiedKFold(3, shuffle=True, random_state=seed),
-            random_state=seed, n_jobs=1)
+            random_state=seed, n_jobs=1, **PBT_PARAMS)
     else:
         search = _original_make_search(task, tool, seed, CONFIG[task]["n_iter"])
     _LAST["search"] = search
@@ -208,6 +384,37 @@ def summarize(df):
     return text + "\n".join(lines) + "\n"
 
 
+def compare(csv_paths, reference):
+    """Markdown table, one row per tool and PBT variant, over the seeds that every
+    CSV holds: medians of best CV, test score, epochs and wall time, the mean test
+    score, and on how many seeds each row's test score is at least ``reference``'s
+    (a tool name, e.g. hyperband)."""
+    frames = []
+    for path in csv_paths:
+        df = pd.read_csv(path)
+        df = df[df["error"].isna() | (df["error"] == "")].copy()
+        params = df.get("pbt_params", pd.Series("", index=df.index)).astype(object).fillna("")
+        df["row"] = [tool if tool != "pbt" or not p or p == "{}" else f"pbt {p}"
+                     for tool, p in zip(df["tool"], params)]
+        df["source"] = Path(path).name
+        frames.append(df)
+    runs = pd.concat(frames).drop_duplicates(["row", "seed"])
+    seeds = sorted(set.intersection(*(set(g.seed) for _, g in runs.groupby("row"))))
+    runs = runs[runs.seed.isin(seeds)]
+    test = runs.pivot_table(index="seed", columns="row", values="test_score")
+    lines = [f"Seeds: {' '.join(map(str, seeds))} ({len(seeds)}).", "",
+             "| tool | median best CV | median test | mean test | test >= "
+             f"{reference} (seeds) | median epochs (3 folds) | median wall s | CSV |",
+             "|---|---|---|---|---|---|---|---|"]
+    for row, part in runs.groupby("row", sort=False):
+        wins = int((test[row] >= test[reference]).sum()) if reference in test else ""
+        lines.append(
+            f"| {row} | {part.best_cv_score.median():.4f} | {part.test_score.median():.4f} | "
+            f"{part.test_score.mean():.4f} | {wins}/{len(part)} | {part.epochs.median():.0f} | "
+            f"{part.wall_time_s.median():.1f} | {part.source.iloc[0]} |")
+    return "\n".join(lines) + "\n"
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
@@ -223,7 +430,22 @@ def main(argv=None):
     parser.add_argument("--population-size", type=int, help="override PBT's population")
     parser.add_argument("--n-iter", type=int, help="override random's n_iter")
     parser.add_argument("--interval", type=int, help="override perturbation_interval")
+    parser.add_argument("--pbt-params", default="{}",
+                        help="JSON object of more PBTSearchCV arguments (a variant), "
+                             "e.g. '{\"quantile_fraction\": 0.5}'; lists become tuples")
+    parser.add_argument("--compare", nargs="+", metavar="CSV",
+                        help="only write <out>.md: one table of every tool and PBT "
+                             "variant in these CSVs, over their common seeds")
+    parser.add_argument("--reference", default="hyperband",
+                        help="with --compare: count the seeds at least this tool's test score")
     args = parser.parse_args(argv)
+    if args.compare:
+        text = compare(args.compare, args.reference)
+        Path(args.out).with_suffix(".md").write_text(text)
+        print(text)
+        return 0
+    PBT_PARAMS.update({k: tuple(v) if isinstance(v, list) and k == "perturbation_factors"
+                       else v for k, v in json.loads(args.pbt_params).items()})
     for task in args.tasks:
         if args.max_epochs:
             bh.MAX_EPOCHS[task] = args.max_epochs
@@ -241,7 +463,7 @@ def main(argv=None):
                   "refit_epochs", "resources_used", "n_evaluations", "wall_time_s",
                   "max_epochs", "population_or_n_iter", "interval", "mutable_params",
                   "n_exploits", "last_switch_step", "test_score_replay_changed_only",
-                  "replay_epochs", "best_params", "best_schedule", "error"]
+                  "replay_epochs", "pbt_params", "best_params", "best_schedule", "error"]
         mode = "a" if args.append and csv_path.exists() else "w"
         with open(csv_path, mode, newline="") as fh:
             writer = csv.DictWriter(fh, fieldnames=fields)
@@ -259,6 +481,8 @@ def main(argv=None):
                             population_or_n_iter=(cfg["population_size"] if tool == "pbt"
                                                   else cfg["n_iter"] if tool == "random"
                                                   else ""))
+                        if tool == "pbt":
+                            row["pbt_params"] = json.dumps(PBT_PARAMS, sort_keys=True)
                         if not row["error"]:
                             row.update(pbt_columns(_LAST["search"], task, seed))
                         writer.writerow(row)

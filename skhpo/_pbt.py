@@ -17,7 +17,7 @@ from ._incremental import (
     has_partial_fit,
     train_partial_fit,
 )
-from ._sklearn_compat import Interval
+from ._sklearn_compat import Interval, StrOptions
 from ._strategy import BatchStrategy, Strategy, Trial
 from .integration._skorch import is_skorch_net, warn_about_search_pitfalls
 from .space import Categorical, Constant, Dimension, Integer, Real, ScipyDimension
@@ -65,12 +65,89 @@ def explore(params: dict, dims: dict, mutable: list, rng: np.random.RandomState,
     return new
 
 
+def initial_population(space, n: int, rng: np.random.RandomState, design: str) -> list[dict]:
+    """The ``n`` starting points: independent samples (``"random"``) or a
+    scrambled Sobol design that spreads them over the space (``"sobol"``)."""
+    if design == "sobol":
+        return space.from_unit(space.sobol(n, rng))
+    return space.sample(n, rng)
+
+
+def tournament_donors(scores, rng: np.random.RandomState) -> dict[int, int]:
+    """Binary tournament (Jaderberg et al. 2017): each member draws one other
+    member uniformly and copies it when the other's score is strictly higher.
+
+    Returns ``{member: donor}``; NaN scores lose to every finite score. A donor is
+    never itself a copier in the same round (the copier would otherwise hand on
+    models it is replacing), so a member that is copied keeps its own models.
+    """
+    scores = np.nan_to_num(np.asarray(scores, dtype=float), nan=-np.inf)
+    n = len(scores)
+    donors = {}
+    for member in rng.permutation(n):
+        other = rng.randint(n - 1)
+        other += other >= member  # uniform over the other members
+        if scores[other] > scores[member] and other not in donors \
+                and member not in donors.values():
+            donors[int(member)] = int(other)
+    return donors
+
+
+def _numeric_mutable(dims: dict, mutable: list) -> list[str]:
+    """The mutable names that one numeric column of the unit cube encodes."""
+    return [n for n in mutable if isinstance(dims.get(n), (Real, Integer, ScipyDimension))]
+
+
+def bandit_explore(params: dict, dims: dict, mutable: list, observations, step: float,
+                   rng: np.random.RandomState, *, kappa: float = 2.0,
+                   n_candidates: int = 512) -> dict:
+    """PB2's explore step (Parker-Holder et al. 2020): a GP-bandit choice.
+
+    A GP models the score change over one interval as a function of
+    ``(step, mutable numbers in the unit cube)`` from ``observations`` (rows
+    ``[step, *unit_params, change]``, all in ``[0, 1]`` but the change); the
+    numeric mutable parameters get the candidate that maximizes the upper
+    confidence bound ``mean + kappa * std`` at ``step`` (in ``[0, 1]``), among
+    ``n_candidates`` uniform points and the donor's own point. Categorical
+    mutable parameters are resampled. With fewer than 3 observations the
+    numbers are resampled uniformly, as with no model.
+    """
+    from .bayes._gp import GaussianProcess, standardize
+
+    names = _numeric_mutable(dims, mutable)
+    new = dict(params)
+    for name in mutable:
+        if isinstance(dims.get(name), Categorical):
+            new[name] = dims[name].sample(1, rng)[0]
+    if not names:
+        return new
+    if len(observations) < 3:
+        chosen = rng.uniform(size=len(names))
+    else:
+        data = np.asarray(observations, dtype=float)
+        y, _, _ = standardize(data[:, -1])
+        gp = GaussianProcess(1 + len(names), rng).fit(data[:, :-1], y)
+        own = np.array([[dims[n].to_unit([params[n]])[0, 0] for n in names]])
+        candidates = np.vstack([own, rng.uniform(size=(n_candidates, len(names)))])
+        mean, std = gp.predict(np.column_stack([np.full(len(candidates), step), candidates]))
+        chosen = candidates[int(np.argmax(mean + kappa * std))]
+    for name, unit in zip(names, chosen):
+        new[name] = dims[name].from_unit(np.array([[unit]]))[0]
+    return new
+
+
 class _PopulationSettings:
     """The settings both PBT strategies keep, and the budget they imply."""
 
     def _set_settings(self, population_size, max_resources, perturbation_interval,
                       mutable_params, quantile_fraction, resample_probability,
-                      perturbation_factors, release) -> None:
+                      perturbation_factors, release, initial_design="sobol",
+                      exploit="truncation", explore="perturb") -> None:
+        self.initial_design = initial_design
+        self.exploit = exploit
+        self.explore = explore
+        # PB2's data: [step / max_resources, *unit mutable numbers, score change]
+        self.observations: list[list[float]] = []
         self.population_size = population_size
         self.max_resources = max_resources
         self.interval = perturbation_interval
@@ -79,6 +156,27 @@ class _PopulationSettings:
         self.resample_probability = resample_probability
         self.factors = tuple(perturbation_factors)
         self.release = release
+
+    def _explore(self, params: dict) -> dict:
+        """New parameters for a member that copies a donor with ``params``."""
+        sub = self.space.subspaces[self.space.find_subspace(params)]
+        if self.explore == "bandit":
+            return bandit_explore(params, sub, self.mutable, self.observations,
+                                  self._step_fraction(), self.rng)
+        return explore(params, sub, self.mutable, self.rng,
+                       resample_probability=self.resample_probability,
+                       perturbation_factors=self.factors)
+
+    def _observe(self, params: dict, start: int, change: float) -> None:
+        """Record a PB2 observation: ``params`` changed the score by ``change``
+        over the interval that started at step ``start``."""
+        if self.explore != "bandit" or not np.isfinite(change):
+            return
+        sub = self.space.subspaces[self.space.find_subspace(params)]
+        names = _numeric_mutable(sub, self.mutable)
+        self.observations.append([start / self.max_resources]
+                                 + [sub[n].to_unit([params[n]])[0, 0] for n in names]
+                                 + [change])
 
     @property
     def max_trials(self) -> int:
@@ -106,17 +204,19 @@ class PBTStrategy(_PopulationSettings, BatchStrategy):
 
     def __init__(self, space, rng, *, population_size, max_resources, perturbation_interval,
                  mutable_params, quantile_fraction, resample_probability,
-                 perturbation_factors, release=None):
+                 perturbation_factors, release=None, initial_design="sobol",
+                 exploit="truncation", explore="perturb"):
         super().__init__(space, rng)
         self._set_settings(population_size, max_resources, perturbation_interval,
                            mutable_params, quantile_fraction, resample_probability,
-                           perturbation_factors, release)
+                           perturbation_factors, release, initial_design, exploit, explore)
         self.round = 0
         self.step = 0
         self.schedules_: list[list[tuple[int, dict]]] = []
         self.scores_ = np.full(population_size, np.nan)
         self._last_trial = np.full(population_size, -1)  # trial index per member
         self._params: list[dict] = []
+        self._start_scores = np.full(population_size, np.nan)  # score each interval began at
 
 
     def ask_batch(self) -> list[Trial]:
@@ -124,7 +224,8 @@ class PBTStrategy(_PopulationSettings, BatchStrategy):
             return []
         target = min(self.step + self.interval, self.max_resources)
         if self.round == 0:
-            self._params = self.space.sample(self.population_size, self.rng)
+            self._params = initial_population(self.space, self.population_size, self.rng,
+                                              self.initial_design)
             self.schedules_ = [[(0, dict(p))] for p in self._params]
             parents = [-1] * self.population_size
             continued = [None] * self.population_size
@@ -136,22 +237,27 @@ class PBTStrategy(_PopulationSettings, BatchStrategy):
                         "n_resources": target})
             for m in range(self.population_size)
         ]
-        self.step = target
+        self._interval_start, self.step = self.step, target
         return trials
 
-    def _exploit_and_explore(self) -> tuple[list[int], list[int]]:
+    def _donors(self) -> dict[int, int]:
+        """``{member: donor}`` for the members that copy another this round."""
+        if self.exploit == "tournament":
+            return tournament_donors(self.scores_, self.rng)
         n_swap = max(1, int(self.quantile_fraction * self.population_size))
         # failed members (NaN) rank last; ties keep member order (deterministic)
         order = np.argsort(-np.nan_to_num(self.scores_, nan=-np.inf), kind="stable")
         top, bottom = order[:n_swap], order[-n_swap:]
+        return {int(member): int(top[self.rng.randint(len(top))]) for member in bottom}
+
+    def _exploit_and_explore(self) -> tuple[list[int], list[int]]:
+        donors = self._donors()
         parents = [-1] * self.population_size
         continued = [int(self._last_trial[m]) for m in range(self.population_size)]
-        for member in bottom:
-            donor = int(top[self.rng.randint(len(top))])
-            sub = self.space.subspaces[self.space.find_subspace(self._params[donor])]
-            new_params = explore(self._params[donor], sub, self.mutable, self.rng,
-                                 resample_probability=self.resample_probability,
-                                 perturbation_factors=self.factors)
+        self._start_scores = self.scores_.copy()
+        for member, donor in donors.items():
+            new_params = self._explore(self._params[donor])
+            self._start_scores[member] = self.scores_[donor]
             parents[member] = donor
             continued[member] = int(self._last_trial[donor])
             self._params[member] = new_params
@@ -162,16 +268,21 @@ class PBTStrategy(_PopulationSettings, BatchStrategy):
                 (self.step, dict(new_params))
             ]
         if self.release is not None:
-            # the bottom members' own models are continued by nobody
-            self.release([self._last_trial[m] for m in bottom if m not in top])
+            # the copiers' own models are continued by nobody
+            self.release([self._last_trial[m] for m in donors if m not in donors.values()])
         return parents, continued
 
     def tell_batch(self, trials: list[Trial], scores: np.ndarray) -> None:
         for trial, score in zip(trials, scores):
             member = trial.info["member"]
+            self._observe(trial.params, self._interval_start,
+                          score - self._start_scores[member])
             self.scores_[member] = score
             self._last_trial[member] = trial.id
         self.round += 1
+
+    def _step_fraction(self) -> float:
+        return self.step / self.max_resources
 
 
 def truncation_quantiles(scores, fraction: float) -> tuple[np.ndarray, np.ndarray]:
@@ -206,6 +317,8 @@ class _Member:
     score: float = np.nan
     told_params: dict = field(default_factory=dict)
     told_schedule: list = field(default_factory=list)
+    start_step: int = 0  # the step its running trial's models started from
+    start_score: float = np.nan  # and their score then
 
 
 class AsyncPBTStrategy(_PopulationSettings, Strategy):
@@ -242,14 +355,16 @@ class AsyncPBTStrategy(_PopulationSettings, Strategy):
 
     def __init__(self, space, rng, *, population_size, max_resources, perturbation_interval,
                  mutable_params, quantile_fraction, resample_probability,
-                 perturbation_factors, release=None):
+                 perturbation_factors, release=None, initial_design="sobol",
+                 exploit="truncation", explore="perturb"):
         super().__init__(space, rng)
         self._set_settings(population_size, max_resources, perturbation_interval,
                            mutable_params, quantile_fraction, resample_probability,
-                           perturbation_factors, release)
+                           perturbation_factors, release, initial_design, exploit, explore)
         self._members: list[_Member] = []
         self._ready: list[int] = []  # members waiting for a worker, oldest first
         self._running: dict[int, int] = {}  # trial id -> member
+        self._step_now = 0  # the step the member being explored starts from
 
     @property
     def schedules_(self) -> list[list[tuple[int, dict]]]:
@@ -269,7 +384,8 @@ class AsyncPBTStrategy(_PopulationSettings, Strategy):
 
     def _ask(self, n: int | None) -> list[Trial]:
         if not self._members:
-            initial = self.space.sample(self.population_size, self.rng)
+            initial = initial_population(self.space, self.population_size, self.rng,
+                                         self.initial_design)
             self._members = [_Member(dict(p), [(0, dict(p))]) for p in initial]
             self._ready.extend(range(self.population_size))
         trials = []
@@ -289,15 +405,14 @@ class AsyncPBTStrategy(_PopulationSettings, Strategy):
             source, parent_member = member, -1
         else:
             source, parent_member = self._members[donor], donor
-            sub = self.space.subspaces[self.space.find_subspace(source.told_params)]
-            member.params = explore(source.told_params, sub, self.mutable, self.rng,
-                                    resample_probability=self.resample_probability,
-                                    perturbation_factors=self.factors)
+            self._step_now = source.progress
+            member.params = self._explore(source.told_params)
             # the donor's entries are shared, not deep-copied (see PBTStrategy)
             member.schedule = list(source.told_schedule) + [(source.progress,
                                                              dict(member.params))]
         start = source.progress
         target = min(start + self.interval, self.max_resources)
+        member.start_step, member.start_score = start, source.score
         return Trial(dict(member.params), resource=target,
                      parent=None if source.last_trial < 0 else source.last_trial,
                      info={"round": start // self.interval, "member": index,
@@ -311,20 +426,29 @@ class AsyncPBTStrategy(_PopulationSettings, Strategy):
             return None
         top, bottom = truncation_quantiles([self._members[k].score for k in ranked],
                                            self.quantile_fraction)
+        progress = self._members[index].progress
+        if self.exploit == "tournament":
+            others = [k for k in ranked if k != index]
+            other = others[self.rng.randint(len(others))]
+            better = self._members[other].score > self._members[index].score
+            return other if better and self._members[other].progress >= progress else None
         if index not in {ranked[k] for k in bottom}:
             return None
         # a less trained donor would make the member repeat training it has done
-        progress = self._members[index].progress
         donors = [ranked[k] for k in top if self._members[ranked[k]].progress >= progress]
         if not donors:
             return None
         return donors[self.rng.randint(len(donors))]
+
+    def _step_fraction(self) -> float:
+        return self._step_now / self.max_resources
 
     def tell(self, trial_id: int, score: float) -> None:
         index = self._running.pop(trial_id)
         member = self._members[index]
         trial, member.running = member.running, None
         previous = member.last_trial
+        self._observe(trial.params, member.start_step, score - member.start_score)
         member.last_trial, member.progress, member.score = trial_id, trial.resource, float(score)
         member.told_params, member.told_schedule = dict(trial.params), list(member.schedule)
         if previous >= 0 and self.release is not None:
@@ -350,7 +474,8 @@ class PBTSearchCV(BaseSearchCV):
         Has ``partial_fit`` (SGDClassifier, MLPClassifier, a Pipeline whose last
         step has it) or is a skorch net.
     search_spaces : dict or list of dict
-        As in :class:`~skhpo.BayesSearchCV`; members start from independent samples.
+        As in :class:`~skhpo.BayesSearchCV`; members start from the points of
+        ``initial_design``.
     population_size : int, default=10
         Number of members.
     max_resources : int, default=20
@@ -366,7 +491,26 @@ class PBTSearchCV(BaseSearchCV):
     resample_probability : float, default=0.25
         Probability that an explored number is resampled instead of perturbed.
     perturbation_factors : tuple of float, default=(0.8, 1.2)
-        Factors an explored number is multiplied by.
+        Factors an explored number is multiplied by (``explore="perturb"``).
+    initial_design : {"sobol", "random"}, default="sobol"
+        How the starting population is drawn: a scrambled Sobol design that
+        spreads the members over the space (with ``2**k`` members, each of
+        ``2**k`` equal strata of each parameter's unit range gets one), or
+        independent samples of ``search_spaces``. A small population leaves
+        less of the space uncovered with the design.
+    exploit : {"truncation", "tournament"}, default="truncation"
+        Which members copy another. ``"truncation"``: the bottom
+        ``quantile_fraction`` copy a random member of the top quantile.
+        ``"tournament"``: each member meets one other member drawn uniformly and
+        copies it when its score is higher (binary tournament [1]_).
+    explore : {"perturb", "bandit"}, default="perturb"
+        How a copier's mutable parameters change. ``"perturb"``: multiplied by a
+        factor of ``perturbation_factors``, or resampled with probability
+        ``resample_probability`` (categoricals are always resampled).
+        ``"bandit"``: PB2's GP-bandit [2]_: a Gaussian process models the score
+        change over one interval from the step and the mutable numbers of every
+        interval trained so far, and the copier takes the point of highest
+        upper confidence bound among uniform candidates and the donor's own.
     scoring, n_jobs, refit, cv, verbose, pre_dispatch, random_state, \
 error_score, return_train_score, callbacks, max_time, checkpoint, \
 devices
@@ -457,6 +601,8 @@ multimetric_
     ----------
     .. [1] Jaderberg et al., "Population Based Training of Neural Networks",
        arXiv:1711.09846, 2017.
+    .. [2] Parker-Holder, Nguyen and Roberts, "Provably Efficient Online
+       Hyperparameter Optimization with Population-Based Bandits", NeurIPS 2020.
 
     Examples
     --------
@@ -481,6 +627,9 @@ multimetric_
         "quantile_fraction": [Interval(RealNumber, 0, 0.5, closed="right")],
         "resample_probability": [Interval(RealNumber, 0, 1, closed="both")],
         "perturbation_factors": [tuple, list],
+        "initial_design": [StrOptions({"random", "sobol"})],
+        "exploit": [StrOptions({"truncation", "tournament"})],
+        "explore": [StrOptions({"perturb", "bandit"})],
     }
 
     def __init__(
@@ -495,6 +644,9 @@ multimetric_
         quantile_fraction=0.25,
         resample_probability=0.25,
         perturbation_factors=(0.8, 1.2),
+        initial_design="sobol",
+        exploit="truncation",
+        explore="perturb",
         scoring=None,
         n_jobs=None,
         refit=True,
@@ -535,6 +687,9 @@ multimetric_
         self.quantile_fraction = quantile_fraction
         self.resample_probability = resample_probability
         self.perturbation_factors = perturbation_factors
+        self.initial_design = initial_design
+        self.exploit = exploit
+        self.explore = explore
 
     def _check_search_parameters(self, space) -> None:
         name = type(self.estimator).__name__
@@ -604,6 +759,9 @@ multimetric_
             resample_probability=self.resample_probability,
             perturbation_factors=tuple(self.perturbation_factors),
             release=self._evaluator.release,
+            initial_design=self.initial_design,
+            exploit=self.exploit,
+            explore=self.explore,
         )
         return self._strategy
 

@@ -17,7 +17,8 @@ from sklearn.svm import SVC
 from skhpo import Categorical, Integer, PBTSearchCV, Real, Space
 from skhpo._evaluate import EvaluationContext
 from skhpo._incremental import IncrementalEvaluator
-from skhpo._pbt import AsyncPBTStrategy, PBTStrategy, explore
+from skhpo._pbt import (AsyncPBTStrategy, PBTStrategy, bandit_explore, explore,
+                        initial_population, tournament_donors)
 from skhpo._strategy import Trial
 from skhpo.callbacks import SearchCallback
 from skhpo.testing import SearchCVContract
@@ -195,10 +196,99 @@ def test_strategy_exploits_bottom_quantile_without_fitting():
     assert strategy.ask() == []
 
 
+@pytest.mark.parametrize("seed", range(5))
+def test_sobol_initial_population_puts_one_member_in_each_stratum(seed):
+    space = Space({"x": Real(0.0, 1.0), "n": Integer(0, 7)})
+    points = initial_population(space, 8, np.random.RandomState(seed), "sobol")
+    assert sorted(int(p["x"] * 8) for p in points) == list(range(8))
+    assert sorted(p["n"] for p in points) == list(range(8))
+    assert all(type(p["n"]) is int and 0 <= p["x"] <= 1 for p in points)
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_tournament_copies_only_strictly_better_members_that_do_not_copy(seed):
+    rng = np.random.RandomState(seed)
+    scores = rng.choice([0.1, 0.5, 0.9, np.nan], size=9)
+    donors = tournament_donors(scores, rng)
+    ranked = np.nan_to_num(scores, nan=-np.inf)
+    for member, donor in donors.items():
+        assert donor != member and ranked[donor] > ranked[member]
+        assert donor not in donors  # a donor keeps its own models this round
+    assert tournament_donors(np.full(6, 0.5), rng) == {}
+
+
+def test_tournament_copies_about_a_quarter_of_distinct_scores():
+    rng = np.random.RandomState(0)
+    counts = [len(tournament_donors(rng.permutation(20), rng)) for _ in range(200)]
+    # half of the members meet a better one; copiers of copiers are skipped
+    assert 0.2 * 20 < np.mean(counts) < 0.5 * 20
+
+
+def test_bandit_explore_goes_where_the_score_rose_and_keeps_bounds():
+    dims = {"lr": Real(1e-4, 1e-1, prior="log-uniform"), "n": Integer(16, 256),
+            "kind": Categorical(["a", "b"])}
+    rng = np.random.RandomState(0)
+    # the score rose with a larger lr, at every step
+    observations = [[t, u, 0.1 * u + 0.01 * rng.normal()]
+                    for t in (0.1, 0.3, 0.5) for u in np.linspace(0, 1, 6)]
+    params = {"lr": 1e-3, "n": 32, "kind": "a"}
+    chosen = [bandit_explore(params, dims, ["lr", "kind"], observations, 0.7, rng)
+              for _ in range(5)]
+    for new in chosen:
+        assert new["n"] == 32 and new["lr"] in dims["lr"] and new["kind"] in dims["kind"]
+        assert new["lr"] > 2e-2  # the top of the log range (unit > 0.8)
+
+
+def test_bandit_explore_samples_uniformly_without_data():
+    dims = {"lr": Real(0.0, 1.0)}
+    rng = np.random.RandomState(0)
+    values = [bandit_explore({"lr": 0.5}, dims, ["lr"], [], 0.0, rng)["lr"] for _ in range(200)]
+    assert 0.4 < np.mean(values) < 0.6 and np.std(values) > 0.25
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_bandit_strategy_learns_from_score_changes(asynchronous):
+    strategy_class = AsyncPBTStrategy if asynchronous else PBTStrategy
+    strategy = strategy_class(Space(LR_SPACE), np.random.RandomState(0), population_size=8,
+                              max_resources=12, perturbation_interval=2, mutable_params=["lr"],
+                              quantile_fraction=0.25, resample_probability=0.25,
+                              perturbation_factors=(0.8, 1.2), explore="bandit")
+    scores = {}
+    while trials := strategy.ask():
+        for trial in trials:
+            # the score grows by lr per interval, from the models it continued
+            scores[trial.id] = scores.get(trial.parent, 0.0) + trial.params["lr"]
+            strategy.tell(trial.id, scores[trial.id])
+    # one observation per interval that continued models (not the first ones)
+    assert len(strategy.observations) == 8 * (12 // 2 - 1) or asynchronous
+    changes = np.array(strategy.observations)
+    np.testing.assert_allclose(changes[:, -1], LR_SPACE["lr"].from_unit(changes[:, [1]]))
+    final = [schedule[-1][1]["lr"] for schedule in strategy.schedules_]
+    assert np.median(final) > 0.3
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+@pytest.mark.parametrize("options", [{"initial_design": "sobol"}, {"exploit": "tournament"},
+                                     {"explore": "bandit"}])
+def test_pbt_options_run_end_to_end_within_the_budget(options, asynchronous):
+    X, y = load_digits(return_X_y=True)
+    search = PBTSearchCV(SGDClassifier(random_state=0), {**ALPHA_SPACE,
+                         "eta0": Real(1e-3, 1.0, prior="log-uniform")},
+                         population_size=6, max_resources=6, perturbation_interval=2,
+                         cv=2, random_state=0, asynchronous=asynchronous,
+                         **options).fit(X[:300], y[:300])
+    assert search.resources_used_ <= 6 * 6 * 2
+    assert search.best_score_ > 0.7
+    assert search.best_schedule_[0][0] == 0
+
+
 @pytest.mark.parametrize(
     "estimator, params, error, match",
     [
         (SVC(), {}, TypeError, "SVC has no partial_fit"),
+        (SGDClassifier(), {"exploit": "best"}, ValueError, "'exploit' parameter"),
+        (SGDClassifier(), {"explore": "gp"}, ValueError, "'explore' parameter"),
+        (SGDClassifier(), {"initial_design": "lhs"}, ValueError, "'initial_design' parameter"),
         (SGDClassifier(), {"population_size": 1}, ValueError, "'population_size' parameter"),
         (SGDClassifier(), {"quantile_fraction": 0.6}, ValueError, "'quantile_fraction' parameter"),
         (SGDClassifier(), {"quantile_fraction": 0.0}, ValueError, "'quantile_fraction' parameter"),
@@ -396,8 +486,10 @@ def test_pbt_async_bottom_member_exploits_the_donors_latest_told_trial():
     assert exploit.info["member"] == 0 and exploit.info["parent"] == 1
     # the donor's latest *told* models, not those of its running trial
     assert exploit.parent == first[1].id and exploit.resource == 4
-    ratio = exploit.params["lr"] / first[1].params["lr"]
-    assert ratio == pytest.approx(0.8) or ratio == pytest.approx(1.2)
+    donor_lr = first[1].params["lr"]
+    # perturbed by a factor, clipped to the bounds of LR_SPACE
+    assert exploit.params["lr"] in (pytest.approx(np.clip(0.8 * donor_lr, 1e-3, 1.0)),
+                                    pytest.approx(np.clip(1.2 * donor_lr, 1e-3, 1.0)))
     assert strategy.schedules_[0] == [(0, first[1].params), (2, exploit.params)]
     assert released == []  # the donor's told models stay until its next trial is told
     strategy.tell(donor_running.id, 0.95)
