@@ -29,6 +29,7 @@ loop decides what to do with them (see ``_loop.py``).
 from __future__ import annotations
 
 import concurrent.futures as cf
+import warnings
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -66,9 +67,11 @@ class Executor:
         """Start ``fn(*args, **kwargs)`` on a worker; its future.
 
         The task runs under this thread's scikit-learn configuration
-        (``sklearn.set_config``), as with ``sklearn.utils.parallel.delayed``.
+        (``sklearn.set_config``) and warning filters, as with scikit-learn's
+        ``Parallel``: a warning the user silenced is silent in the workers.
         """
-        return self._submit(_with_config, (get_config(), fn, *args), kwargs)
+        return self._submit(_with_config, (get_config(), _warning_filters(), fn, *args),
+                            kwargs)
 
     def share(self, data: Any) -> Any:
         """What tasks should carry in place of ``data`` (arrays X and y).
@@ -194,9 +197,23 @@ class DaskExecutor(Executor):
         return self.client.scatter(data, broadcast=True, hash=False)
 
 
-def _with_config(config: dict, fn: Callable, *args: Any, **kwargs: Any) -> Any:
+def _warning_filters() -> list:
+    # Python >= 3.14 free-threaded keeps the filters of a catch_warnings block
+    # in a context variable
+    get_filters = getattr(warnings, "_get_filters", None)
+    return list(get_filters() if get_filters is not None else warnings.filters)
+
+
+def _with_config(config: dict, warning_filters: list, fn: Callable, *args: Any,
+                 **kwargs: Any) -> Any:
     with config_context(**config):
-        return fn(*args, **kwargs)
+        if warning_filters == _warning_filters():
+            # the submitting process's own filters (threads): nothing to set,
+            # and setting them would race with the other threads
+            return fn(*args, **kwargs)
+        with warnings.catch_warnings():
+            warnings.filters = warning_filters  # as scikit-learn's Parallel does
+            return fn(*args, **kwargs)
 
 
 def _call_resolving(fn, kwargs, *args):

@@ -43,8 +43,8 @@ class SearchHistory:
     out : list of dict
         ``_fit_and_score``-style result dicts, ``n_splits`` per trial, trial-major.
     more_results : dict of list
-        Extra ``cv_results_`` columns: ``iteration``, ``trial_id``, ``parent_id``
-        and the strategies' own (``Trial.info``); a column that first appears
+        Extra ``cv_results_`` columns: ``iteration``, ``trial_id``, ``parent_id``,
+        ``finish_time`` and the strategies' own (``Trial.info``); a column that first appears
         after some rows is padded with -1 for them.
     scores : list of float
         The driving metric's mean test score of each row.
@@ -59,8 +59,13 @@ class SearchHistory:
     def __len__(self) -> int:
         return len(self.trials)
 
-    def add(self, trial: Trial, outs: list[dict], iteration: int, score: float) -> None:
-        """Record one finished trial: its fold results and its driving score."""
+    def add(self, trial: Trial, outs: list[dict], iteration: int, score: float,
+            finish_time: float = np.nan) -> None:
+        """Record one finished trial: its fold results and its driving score.
+
+        ``finish_time`` is the wall-clock second of the search (counted across
+        resumed runs) at which the trial's last fold came back.
+        """
         n_before = len(self.trials)
         self.trials.append(trial)
         self.out.extend(outs)
@@ -69,6 +74,7 @@ class SearchHistory:
             "iteration": iteration,
             "trial_id": trial.id,
             "parent_id": -1 if trial.parent is None else trial.parent,
+            "finish_time": finish_time,
             **trial.info,
         }
         for key in set(self.more_results) | set(columns):

@@ -190,6 +190,7 @@ class SearchLoop:
         self._running: dict[Any, _Running] = {}
         self._outputs: dict[int, list] = {}
         self._finished: list[Trial] = []
+        self._finish_times: dict[int, float] = {}
         self._suspects: deque[Task] = deque()
         # ready tasks not yet submitted: the executor holds at most
         # ``max_submitted`` submissions, and a task on a device needs a free slot
@@ -335,6 +336,7 @@ class SearchLoop:
         outputs = self._outputs[task.trial.id]
         outputs[task.fold] = output
         if all(out is not None for out in outputs):
+            self._finish_times[task.trial.id] = self.elapsed + self._run_time()
             if self.asynchronous:
                 self._tell([task.trial])
             else:
@@ -348,7 +350,8 @@ class SearchLoop:
             outs = self.evaluator.collect(trial, self._outputs.pop(trial.id), self.iteration)
             if self.metric is None:
                 self.metric = _driving_metric(outs[0]["test_scores"], self.refit_metric)
-            self.history.add(trial, outs, self.iteration, trial_score(outs, self.metric))
+            self.history.add(trial, outs, self.iteration, trial_score(outs, self.metric),
+                             finish_time=self._finish_times.pop(trial.id))
         for trial, score in zip(trials, self.history.scores[-len(trials):]):
             self.strategy.tell(trial.id, score)
         try:

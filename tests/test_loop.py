@@ -7,11 +7,17 @@ import signal
 import subprocess
 import sys
 import textwrap
+import time
+import warnings
+from contextlib import nullcontext
 from pathlib import Path
+
+import joblib
 
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import SGDClassifier
 
 import skhpo
@@ -186,6 +192,50 @@ def test_short_tasks_share_submissions_long_ones_do_not(duration, chunked, async
         assert_same_results(search.cv_results_, reference.cv_results_)
 
 
+@pytest.mark.parametrize("n_jobs, backend", [(1, None), (2, "threading")])
+def test_finish_time_is_the_wall_clock_second_each_trial_finished(n_jobs, backend):
+    from conftest import FitRecorder
+
+    duration, n_splits, n_candidates = 0.1, 2, 6
+    search = skhpo.BayesSearchCV(
+        FitRecorder(duration=duration), {"C": Real(1e-3, 1e3, prior="log-uniform")},
+        n_iter=n_candidates, n_initial_points=n_candidates, cv=n_splits, random_state=0,
+        n_jobs=n_jobs, refit=False)
+    start = time.perf_counter()
+    with joblib.parallel_backend(backend) if backend else nullcontext():
+        search.fit(X, y)
+    wall = time.perf_counter() - start
+    finish = np.sort(search.cv_results_["finish_time"])
+    # the k-th trial to finish waited for k trials' fits on n_jobs workers
+    least = np.arange(1, n_candidates + 1) * n_splits * duration / n_jobs
+    assert np.all(finish >= 0.95 * least)
+    assert finish[-1] <= wall
+    if n_jobs > 1:  # wall clock, not the fit time summed over workers
+        summed = n_candidates * n_splits * duration
+        assert finish[-1] < 0.8 * summed
+
+
+class WarnsWhenFitted(SGDClassifier):
+    """An SGDClassifier whose fit always warns ``ConvergenceWarning``."""
+
+    def fit(self, X, y, **kwargs):
+        warnings.warn("this fit warns", ConvergenceWarning)
+        return super().fit(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("backend", ["loky", "threading"])
+def test_workers_follow_the_warning_filters_of_the_fitting_process(backend):
+    # as with scikit-learn's Parallel: a filter set around fit reaches the
+    # workers (here "error", which makes every fit fail where it is honoured)
+    search = skhpo.BayesSearchCV(
+        WarnsWhenFitted(max_iter=5, tol=None), {"alpha": Real(1e-4, 1e-1, prior="log-uniform")},
+        n_iter=2, n_initial_points=2, cv=2, n_jobs=2, random_state=0, refit=False)
+    with warnings.catch_warnings(), joblib.parallel_backend(backend):
+        warnings.simplefilter("error", ConvergenceWarning)
+        with pytest.raises(ValueError, match=r"All the 4 fits failed(.|\n)*this fit warns"):
+            search.fit(X, y)
+
+
 def test_a_dead_worker_is_reported_in_the_fit_failed_warning():
     with pytest.warns(Warning, match="worker process died while it fitted") as caught:
         CRASHERS["genetic"](Crashing(crash_at=1e-3), n_jobs=2).fit(X, y)
@@ -220,6 +270,9 @@ def test_an_interrupted_search_resumes_to_the_uninterrupted_results(name, tmp_pa
     told = np.sum(np.asarray(uninterrupted.cv_results_["iteration"]) <= 1)
     assert resumed.n_resumed_trials_ == told
     assert_same_results(uninterrupted.cv_results_, resumed.cv_results_)
+    # the clock of the resumed run goes on from the interrupted one's
+    finish = np.asarray(resumed.cv_results_["finish_time"])
+    assert np.all(finish[told:] >= finish[:told].max())
     assert resumed.best_params_ == uninterrupted.best_params_
 
 

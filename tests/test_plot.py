@@ -81,15 +81,38 @@ def test_convergence_by_evaluations_draws_running_best(name):
 
 
 @pytest.mark.parametrize("name", list(SMALL_SEARCHES))
-def test_convergence_by_time_sums_fit_and_score_time(name):
+def test_convergence_by_fit_time_sums_fit_and_score_time(name):
     search = fitted(name)
     results = search.cv_results_
-    display = ConvergenceDisplay.from_search(search, x="time")
+    display = ConvergenceDisplay.from_search(search, x="fit_time")
     x = display.lines_[0].get_xdata()
     expected = (results["mean_fit_time"] + results["mean_score_time"]).sum() * search.n_splits_
     assert np.all(np.diff(x) >= 0)
     assert x[-1] == pytest.approx(expected)
     assert display.ax_.get_xlabel().startswith("fit and score time")
+
+
+@pytest.mark.parametrize("name", list(SMALL_SEARCHES))
+def test_convergence_by_time_follows_the_trials_in_the_order_they_finished(name):
+    search = fitted(name)
+    results = search.cv_results_
+    display = ConvergenceDisplay.from_search(search, x="time")
+    order = np.argsort(results["finish_time"], kind="stable")
+    line = display.lines_[0]
+    np.testing.assert_array_equal(line.get_xdata(), results["finish_time"][order])
+    scores = results["mean_test_score"][order]
+    np.testing.assert_allclose(line.get_ydata(), np.maximum.accumulate(scores))
+    np.testing.assert_allclose(display.points_[0].get_offsets()[:, 1], scores)
+    assert display.ax_.get_xlabel() == "wall-clock time (s)"
+
+
+def test_convergence_by_time_of_a_scikit_learn_search_points_to_fit_time():
+    grid = GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, cv=3).fit(X, Y)
+    with pytest.raises(ValueError, match=r"records when each trial finished .*no "
+                       r"'finish_time'\. Use x='fit_time'"):
+        ConvergenceDisplay.from_search(grid, x="time")
+    display = ConvergenceDisplay.from_search(grid, x="fit_time")
+    assert len(display.lines_[0].get_xdata()) == 2
 
 
 @pytest.mark.parametrize("name", ["hyperband-partial_fit", "pbt"])
@@ -395,9 +418,9 @@ def test_generation_display_draws_history():
      r"ConvergenceDisplay for any search"),
     (lambda s: ConvergenceDisplay.from_search(s, x="resources"), "bayes", ValueError,
      r"ConvergenceDisplay\(x='resources'\) needs a search that records resources .*"
-     r"BayesSearchCV given has no 'n_resources'\. Use x='evaluations' or x='time'"),
+     r"BayesSearchCV given has no 'n_resources'\. Use x='evaluations' or x='fit_time'"),
     (lambda s: ConvergenceDisplay.from_search(s, x="epochs"), "bayes", ValueError,
-     r"x='epochs' is not one of \['evaluations', 'resources', 'time'\]"),
+     r"x='epochs' is not one of \['evaluations', 'fit_time', 'resources', 'time'\]"),
     (lambda s: ConvergenceDisplay.from_search(s, metric="recall"), "bayes", ValueError,
      r"cv_results_ has no 'mean_test_recall'; pass metric= one of \['score'\]"),
     (lambda s: ParameterDisplay.from_search(s, params=["gamma"]), "bayes", ValueError,

@@ -14,7 +14,8 @@ __all__ = ["ConvergenceDisplay"]
 BEST_GID = "skhpo-best-so-far"  # marks the curves the y axis spans
 X_LABELS = {
     "evaluations": "evaluations",
-    "time": "fit and score time spent (s, all folds)",
+    "time": "wall-clock time (s)",
+    "fit_time": "fit and score time spent (s, all folds)",
     "resources": "resources spent (per fold)",
 }
 
@@ -22,15 +23,24 @@ X_LABELS = {
 def convergence_x(search: Any, x: str) -> np.ndarray:
     """The x value of each ``cv_results_`` row: what the search spent up to it.
 
-    ``"evaluations"``: the row's number (1-based); ``"time"``: cumulative fit and
-    score seconds, all folds together; ``"resources"``: cumulative resource
-    units trained (see :func:`~skhpo.plot._common.resources_spent`).
+    ``"evaluations"``: the row's number (1-based); ``"time"``: the wall-clock
+    second of the search at which the row's trial finished (``finish_time``);
+    ``"fit_time"``: cumulative fit and score seconds, all folds together;
+    ``"resources"``: cumulative resource units trained (see
+    :func:`~skhpo.plot._common.resources_spent`).
     """
     results = search.cv_results_
     n_rows = len(results["params"])
     if x == "evaluations":
         return np.arange(1, n_rows + 1, dtype=float)
     if x == "time":
+        check_search(
+            search, "ConvergenceDisplay(x='time')", ["finish_time"],
+            needs="a search that records when each trial finished (any skhpo searcher)",
+            use_instead="Use x='fit_time' (fit and score time summed) for it.",
+        )
+        return np.asarray(results["finish_time"], dtype=float)
+    if x == "fit_time":
         n_splits = getattr(search, "n_splits_", 1)
         seconds = (np.asarray(results["mean_fit_time"], dtype=float)
                    + np.asarray(results["mean_score_time"], dtype=float)) * n_splits
@@ -39,7 +49,7 @@ def convergence_x(search: Any, x: str) -> np.ndarray:
         check_search(
             search, "ConvergenceDisplay(x='resources')", ["n_resources"],
             needs="a search that records resources (Hyperband, PBT, Halving)",
-            use_instead="Use x='evaluations' or x='time' for it.",
+            use_instead="Use x='evaluations' or x='fit_time' for it.",
         )
         no_parent = np.full(n_rows, -1)
         spent = resources_spent(results["n_resources"],
@@ -56,8 +66,8 @@ class ConvergenceDisplay:
 
     Each search is one curve: the running best score (a step line) and every
     trial's score (points of the same color), against the number of
-    evaluations, the fit and score time, or the resources (epochs, samples)
-    spent. Several searches share one axes for comparison. The y axis spans
+    evaluations, the wall-clock time, the fit and score time, or the resources
+    (epochs, samples) spent. Several searches share one axes for comparison. The y axis spans
     the best-so-far curves, so trials scoring far below them are off the axes
     (``points_`` holds them all). Build it with :meth:`from_search` or
     :meth:`from_searches`.
@@ -67,11 +77,11 @@ class ConvergenceDisplay:
     x_values : list of ndarray
         For each search, the x value of each of its trials.
     scores : list of ndarray
-        For each search, the mean test score of each trial, in ``cv_results_``
-        row order (the order trials finished, for skhpo searchers).
+        For each search, the mean test score of each trial; the curves follow
+        the trials in increasing ``x_values``.
     names : list of str or None
         Legend label of each search.
-    x : {"evaluations", "time", "resources"}, default="evaluations"
+    x : {"evaluations", "time", "fit_time", "resources"}, default="evaluations"
         What ``x_values`` count; sets the x label.
     score_name : str, default="score"
         The metric, for the y label.
@@ -93,10 +103,13 @@ class ConvergenceDisplay:
 
     Notes
     -----
-    ``"time"`` sums ``(mean_fit_time + mean_score_time) * n_splits_`` over the
-    trials: the compute time spent, which equals the wall time of a
-    one-worker search without its overhead (trials carry no wall-clock
-    timestamps). ``"resources"`` counts each trial's resource units once per
+    ``"time"`` is the wall clock of the search: the ``finish_time`` column of an
+    skhpo searcher's ``cv_results_`` (seconds from the start of ``fit`` to the
+    trial's last fold, resumed runs counted on). scikit-learn's searches record
+    no such time; for them, and to compare searches run with different
+    ``n_jobs``, ``"fit_time"`` sums ``(mean_fit_time + mean_score_time) *
+    n_splits_`` over the trials: the compute time spent, which is the wall
+    time of a one-worker search without its overhead. ``"resources"`` counts each trial's resource units once per
     fold: ``n_resources`` for a trial trained from scratch, the steps added to
     its parent's for a continued one (Hyperband on ``partial_fit``, PBT).
 
@@ -119,8 +132,10 @@ class ConvergenceDisplay:
     """
 
     def __init__(self, *, x_values, scores, names, x="evaluations", score_name="score"):
-        self.x_values = [np.asarray(v, dtype=float) for v in x_values]
-        self.scores = [np.asarray(s, dtype=float) for s in scores]
+        # a batch's trials are told in id order, not in the order they finished
+        orders = [np.argsort(np.asarray(v, dtype=float), kind="stable") for v in x_values]
+        self.x_values = [np.asarray(v, dtype=float)[o] for v, o in zip(x_values, orders)]
+        self.scores = [np.asarray(s, dtype=float)[o] for s, o in zip(scores, orders)]
         self.names = list(names)
         self.x = x
         self.score_name = score_name
@@ -182,7 +197,8 @@ class ConvergenceDisplay:
         ----------
         search : fitted search estimator
             Any estimator with ``cv_results_``.
-        x : {"evaluations", "time", "resources"}, default="evaluations"
+        x : {"evaluations", "time", "fit_time", "resources"}, default="evaluations"
+            ``"time"`` needs a ``finish_time`` column (skhpo searchers);
             ``"resources"`` needs an ``n_resources`` column (Hyperband, PBT,
             scikit-learn's Halving searches).
         name : str, default=None
