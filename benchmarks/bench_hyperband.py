@@ -245,10 +245,30 @@ def summarize(df):
                 f"{runs.epochs.median() / random_epochs:.2f} | "
                 f"{runs.wall_time_s.median():.1f} |")
         lines.append("")
+        lines += paired_comparison(part, "hyperband_bayes", "hyperband")
     failed = df[~(df["error"].isna() | (df["error"] == ""))]
     for _, row in failed.drop_duplicates(["task", "tool"]).iterrows():
         lines.append(f"- {row.task} / {row.tool} failed: `{row.error}`")
     return "\n".join(lines) + "\n"
+
+
+def paired_comparison(part, tool, baseline):
+    """Per-seed wins/ties/losses and means of ``tool`` against ``baseline`` (table lines)."""
+    pivot = {metric: part.pivot_table(index="seed", columns="tool", values=metric)
+             for metric in ("test_score", "best_cv_score")}
+    if not all(tool in p and baseline in p for p in pivot.values()):
+        return []
+    lines = [f"{tool} against {baseline}, seed by seed:\n",
+             "| metric | seeds | mean | mean (baseline) | wins | ties | losses |",
+             "|---|---|---|---|---|---|---|"]
+    for metric, table in pivot.items():
+        both = table[[tool, baseline]].dropna()
+        diff = both[tool] - both[baseline]
+        lines.append(
+            f"| {metric} | {len(both)} | {both[tool].mean():.4f} | "
+            f"{both[baseline].mean():.4f} | {(diff > 1e-12).sum()} | "
+            f"{(diff.abs() <= 1e-12).sum()} | {(diff < -1e-12).sum()} |")
+    return lines + [""]
 
 
 def versions():

@@ -102,8 +102,11 @@ class HyperbandStrategy(BatchStrategy):
 
     With ``sampler="random"`` the first rungs of all brackets form the first
     batch, and each later batch holds the next rung of every bracket that is
-    still running. With ``sampler="bayes"`` one new bracket starts per batch, so
-    that its candidates come from a GP fitted on what earlier brackets measured.
+    still running. With ``sampler="bayes"`` the brackets run one after the
+    other, from the most exploratory, as in BOHB (Falkner et al. 2018): a
+    bracket starts once the previous one has finished, so that its candidates
+    come from a GP fitted on every rung the earlier brackets measured, the
+    largest budgets included.
 
     Parameters
     ----------
@@ -138,6 +141,7 @@ class HyperbandStrategy(BatchStrategy):
             for it in range(n_iterations) for k, rungs in enumerate(self.schedule)
         ]
         self.results: dict[int, list[tuple[dict, float]]] = defaultdict(list)
+        self._first_rung_resources: set[int] = set()
         self._asked: list[_Bracket] = []
 
     @property
@@ -147,14 +151,12 @@ class HyperbandStrategy(BatchStrategy):
     def ask_batch(self) -> list[Trial]:
         batch: list[Trial] = []
         self._asked = []
-        n_new = 0
         for bracket in self.brackets:
             if bracket.waiting or bracket.finished:
                 continue
+            if self.sampler == "bayes" and self._asked:
+                break  # one bracket at a time: the next one waits for its data
             if bracket.rung < 0:
-                if self.sampler == "bayes" and n_new:
-                    continue
-                n_new += 1
                 bracket.rung = 0
                 bracket.params = self._sample(bracket.rungs[0][0])
                 bracket.parents = [None] * len(bracket.params)
@@ -187,6 +189,8 @@ class HyperbandStrategy(BatchStrategy):
         """Record a rung's scores and keep its top ``n_{i+1}`` finite scores."""
         resource = bracket.rungs[bracket.rung][1]
         self.results[resource].extend(zip(bracket.params, scores))
+        if bracket.rung == 0:
+            self._first_rung_resources.add(resource)
         bracket.waiting = False
         keep: list[int] = []
         if bracket.rung + 1 < len(bracket.rungs):
@@ -214,8 +218,15 @@ class HyperbandStrategy(BatchStrategy):
                                             exclude=proposed)
 
     def _model_data(self) -> list[tuple[dict, float]] | None:
-        """Results of the largest resource with at least ``n_columns + 2`` finite scores."""
-        for resource in sorted(self.results, reverse=True):
+        """Results of the largest resource that is some started bracket's first rung
+        and has at least ``n_columns + 2`` finite scores.
+
+        A bracket's first rung scores candidates drawn over the whole space; the
+        other rungs hold only promoted candidates, all alike, from which a GP
+        learns nothing about the rest of the space (its expected improvement
+        then spreads the proposals away from them).
+        """
+        for resource in sorted(self._first_rung_resources, reverse=True):
             data = self.results[resource]
             if sum(np.isfinite(s) for _, s in data) >= self.space.n_columns + 2:
                 return data
@@ -340,6 +351,8 @@ class AsyncHyperbandStrategy(HyperbandStrategy):
         rung = self._ladders[b][i]
         rung.scores[trial_id] = float(score)
         self.results[rung.resource].append((self._params[trial_id], float(score)))
+        if i == 0:
+            self._first_rung_resources.add(rung.resource)
         self._close_rungs(b)
 
     def _close_rungs(self, b: int) -> None:
@@ -439,16 +452,25 @@ class HyperbandSearchCV(BaseSearchCV):
     hyperband_iterations : int, default=1
         How many times all brackets are run.
     sampler : {"random", "bayes"}, default="random"
-        How new candidates are drawn. ``"bayes"`` (BOHB-like): after the first
-        bracket, two thirds of each new bracket's candidates maximize the
-        expected improvement of the :class:`~skhpo.BayesSearchCV` Gaussian
-        process fitted on the largest budget that has at least
-        ``n_columns + 2`` results, and one third are uniform.
+        How new candidates are drawn. ``"bayes"`` (BOHB-like): the brackets
+        run one after the other, from the most exploratory, and after the
+        first bracket two thirds of each new bracket's candidates maximize
+        the expected improvement of the :class:`~skhpo.BayesSearchCV`
+        Gaussian process, and one third are uniform. The process is fitted on
+        the largest budget that is a started bracket's first rung and has at
+        least ``n_columns + 2`` results: a first rung holds candidates from
+        the whole space, the later rungs only promoted ones, all alike. With
+        one iteration of ``max_resources=81``, ``factor=3`` and a space of up
+        to 25 columns, 43 of the 143 new candidates are model-based (15 of 49
+        for ``max_resources=27``).
+        With ``asynchronous=True`` a bracket's candidates are drawn when it
+        starts, from the results known then.
     scoring : str, callable, list, tuple or dict, default=None
         As in GridSearchCV. Promotion uses the ``refit`` metric (or the first).
     n_jobs : int, default=None
         Parallel jobs (joblib). All (candidate, fold) tasks of a batch run in
-        parallel, and a batch holds the current rung of every running bracket.
+        parallel, and a batch holds the current rung of every running bracket
+        (of the one running bracket with ``sampler="bayes"``).
     refit : bool, str or callable, default=True
         As in GridSearchCV. With ``"partial_fit"`` the best candidate is
         trained on all the data by ``partial_fit`` for its ``n_resources``

@@ -177,18 +177,47 @@ def test_strategy_param_resource_and_restart():
     assert all(t.params["max_iter"] == t.resource and t.parent is None for t in trials)
 
 
-def test_bayes_sampler_proposes_closer_to_the_optimum():
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 4])
+def test_bayes_sampler_proposes_closer_to_the_optimum(seed):
     def objective(trial):  # optimum at alpha = 1e-3, better with more budget
         return -(np.log10(trial.params["alpha"]) + 3) ** 2 + np.log(trial.resource)
 
     distances = {}
     for sampler in ("random", "bayes"):
-        strategy = HyperbandStrategy(Space(ALPHA), np.random.RandomState(0),
+        strategy = HyperbandStrategy(Space(ALPHA), np.random.RandomState(seed),
                                      max_resources=27, sampler=sampler)
         trials = [t for b in run(strategy, objective) for t in b]
         later = [t for t in trials if t.info["bracket"] > 0 and t.parent is None]
         distances[sampler] = np.median([abs(np.log10(t.params["alpha"]) + 3) for t in later])
     assert distances["bayes"] < distances["random"] / 2
+
+
+def test_bayes_sampler_runs_the_brackets_one_after_the_other():
+    strategy = HyperbandStrategy(Space(ALPHA), np.random.RandomState(0), max_resources=27,
+                                 sampler="bayes")
+    batches = run(strategy, lambda t: -abs(np.log10(t.params["alpha"]) + 3))
+    brackets = [{t.info["bracket"] for t in batch} for batch in batches]
+    assert all(len(b) == 1 for b in brackets)
+    assert [b.pop() for b in brackets] == [0, 0, 0, 0, 1, 1, 1, 2, 2, 3]
+
+
+def test_bayes_sampler_models_first_rungs_not_only_promoted_candidates():
+    strategy = HyperbandStrategy(Space(ALPHA), np.random.RandomState(0), max_resources=27,
+                                 sampler="bayes")
+    data_sizes = []
+    sample = strategy._sample
+
+    def recording_sample(n):
+        data = strategy._model_data()
+        data_sizes.append(None if data is None else len(data))
+        return sample(n)
+
+    strategy._sample = recording_sample
+    run(strategy, lambda t: -abs(np.log10(t.params["alpha"]) + 3))
+    # bracket 0 starts unmodelled; then the first rungs at r=1 (27 results), r=3
+    # (9 promoted + 12 new) and r=9 (3 + 4 promoted + 6 new), never the 1-4
+    # promoted candidates at the largest budget alone
+    assert data_sizes == [None, 27, 21, 13]
 
 
 # -- resource accounting: promoted models continue -----------------------------
