@@ -375,11 +375,27 @@ class BayesStrategy(BatchStrategy):
         low[mask], high[mask] = region_low, region_high
         return self.space.round_unit(candidates), low, high
 
+    def _acquire_with_gradient(self, gp, best, points):
+        """:meth:`_acquire` of ``points`` (shape (m,)) and its gradient in the
+        points (shape (m, d)): the GP's
+        :meth:`~GaussianProcess.predict_with_gradient` chained with the
+        acquisition's derivatives in its mean and std, minus ``alpha`` times
+        the gradient of the predicted log fit time with ``cost_aware``."""
+        mean, std, d_mean, d_std = gp.predict_with_gradient(points)
+        value, d_value_d_mean, d_value_d_std = ACQUISITION_GRADIENTS[self.acquisition](
+            mean, std, best, kappa=self.kappa, **self._margin())
+        gradient = d_value_d_mean[:, None] * d_mean + d_value_d_std[:, None] * d_std
+        if self._cost_model is not None:
+            cost_gp, cost_mean, cost_std, alpha = self._cost_model
+            cost, _, d_cost, _ = cost_gp.predict_with_gradient(points)
+            value = cost_cooled(value, cost_mean + cost_std * cost, alpha)
+            gradient = gradient - alpha * cost_std * d_cost
+        return value, gradient
+
     def _polish(self, gp, best, starts, start_values, low, high):
         """Refine the continuous columns of the rows of ``starts`` within
-        ``[low, high]`` by L-BFGS-B, with the acquisition's analytic gradient (the
-        GP's :meth:`~GaussianProcess.predict_with_gradient` chained with the
-        acquisition's derivatives in its mean and std). Returns the points and
+        ``[low, high]`` by L-BFGS-B, with the acquisition's analytic gradient
+        (:meth:`_acquire_with_gradient`). Returns the points and
         their values; a row that did not improve is returned as it was.
 
         The rows are refined in one L-BFGS-B run on the sum of their acquisition
@@ -388,21 +404,11 @@ class BayesStrategy(BatchStrategy):
         """
         mask = self._continuous
         m, k = len(starts), int(mask.sum())
-        with_gradient = ACQUISITION_GRADIENTS[self.acquisition]
-        margin = self._margin()
 
         def negative_acquisition_and_gradient(z):
             points = starts.copy()
             points[:, mask] = z.reshape(m, k)
-            mean, std, d_mean, d_std = gp.predict_with_gradient(points)
-            value, d_value_d_mean, d_value_d_std = with_gradient(
-                mean, std, best, kappa=self.kappa, **margin)
-            gradient = d_value_d_mean[:, None] * d_mean + d_value_d_std[:, None] * d_std
-            if self._cost_model is not None:
-                cost_gp, cost_mean, cost_std, alpha = self._cost_model
-                cost, _, d_cost, _ = cost_gp.predict_with_gradient(points)
-                value = cost_cooled(value, cost_mean + cost_std * cost, alpha)
-                gradient = gradient - alpha * cost_std * d_cost
+            value, gradient = self._acquire_with_gradient(gp, best, points)
             return -value.sum(), -gradient[:, mask].ravel()
 
         result = minimize(negative_acquisition_and_gradient, starts[:, mask].ravel(),
