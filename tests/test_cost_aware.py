@@ -128,9 +128,10 @@ class SleepyOracle(BaseEstimator):
     (BayesSearchCV, {"n_iter": 20, "n_initial_points": 6, "n_points": 2}),
     (GeneticSearchCV, {"population_size": 5, "n_generations": 5}),
 ])
-def test_searchers_tell_the_measured_fit_times(searcher, budget):
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_searchers_tell_the_measured_fit_times(searcher, budget, asynchronous):
     search = searcher(SleepyOracle(), SPACE, cv=2, random_state=0, refit=False,
-                      cost_aware=True, **budget).fit(X_DUMMY)
+                      cost_aware=True, asynchronous=asynchronous, **budget).fit(X_DUMMY)
     told = (search.optimizer_.fit_time_ if searcher is BayesSearchCV
             else search.optimizer_._archive_fit_times)
     np.testing.assert_allclose(told, search.cv_results_["mean_fit_time"])
