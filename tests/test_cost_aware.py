@@ -77,13 +77,17 @@ def test_log_fit_times_floors_zero_and_imputes_missing():
     np.testing.assert_array_equal(log_fit_times(np.array([np.nan, np.nan])), [0.0, 0.0])
 
 
-@pytest.mark.parametrize("seed", [0, 1, 2])
 @pytest.mark.parametrize("asynchronous", [False, True])
-def test_bayes_spends_less_for_the_same_optimum(seed, asynchronous):
-    default_cost, default_best = drive(make_bayes(seed, False, asynchronous))
-    cost, best = drive(make_bayes(seed, True, asynchronous))
-    assert cost < 0.65 * default_cost
-    assert best > -1e-3 and default_best > -1e-3
+def test_bayes_spends_less_for_the_same_optimum(asynchronous):
+    # a single seed's cost varies a lot with the path taken; summed over seeds,
+    # ignoring the cost (alpha = 0) gives ratios of 0.67 and 0.80, EI-cool 0.44
+    runs = {flag: [drive(make_bayes(seed, flag, asynchronous)) for seed in range(6)]
+            for flag in (False, True)}
+    default_cost = sum(cost for cost, _ in runs[False])
+    cost = sum(cost for cost, _ in runs[True])
+    assert cost < 0.55 * default_cost
+    assert min(best for _, best in runs[True]) > -1e-3
+    assert min(best for _, best in runs[False]) > -1e-3
 
 
 def test_genetic_spends_less_for_the_same_optimum():
