@@ -162,7 +162,8 @@ def summarize(df):
         lines.append(
             f"| {arm} | {len(sub)} | {m.best_cv_score:.4f} | {m.test_score:.4f} | "
             f"{m.wall_time_s:.1f} | {m.fit_time_s:.1f} | {m.cpu_time_s:.1f} | "
-            f"{m.reach_wall_s:.1f} / {m.reach_cpu_s:.1f} | {int(sub.reach_wall_s.notna().sum())}/{len(sub)} |")
+            f"{m.reach_wall_s:.1f} / {m.reach_cpu_s:.1f} | "
+            f"{int(sub.reach_wall_s.notna().sum())}/{len(sub)} |")
     lines += ["", "Per-seed ratios cost-aware / default (median over seeds):", "",
               "| pair | seeds | wall | summed fit time | CPU | best CV difference "
               "(cost-aware - default) | test difference |",
