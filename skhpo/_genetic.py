@@ -78,6 +78,7 @@ from scipy.spatial.distance import cdist
 from scipy.special import ndtri
 
 from ._base import BaseSearchCV
+from ._cost import cooling_exponent, cost_cooled, log_fit_times
 from ._sklearn_compat import Interval
 from ._strategy import BatchStrategy, Trial
 from .space import MAX_GRID_SIZE, Categorical, Space, one_hot
@@ -101,7 +102,8 @@ RBF_RIDGE = 1e-8
 DUPLICATE_DISTANCE = 1e-9
 HISTORY_KEYS = ("generation", "best_score", "mean_score", "std_score", "n_new_evaluations")
 _STRATEGY_PARAMS = ("population_size", "n_generations", "crossover_probability",
-                    "mutation_probability", "tournament_size", "elitism", "patience")
+                    "mutation_probability", "tournament_size", "elitism", "patience",
+                    "cost_aware")
 
 
 # -- operators: pure functions of arrays and an rng ------------------------------
@@ -492,6 +494,12 @@ class GeneticStrategy(BatchStrategy):
     screening_factor : int, default=SCREENING_FACTOR
         Candidates bred per child; 1 turns pre-screening off (the first new
         candidate is kept).
+    cost_aware : bool, default=False
+        If True, pre-screening ranks candidates by the predicted normal score
+        minus ``alpha`` times the predicted log fit time (a second RBF surrogate,
+        fitted to the log mean fit times of the same evaluated points), with the
+        cooling exponent ``alpha`` of :mod:`skhpo._cost` going from 1 after the
+        initial population to nearly 0 in the last generation.
 
     Attributes
     ----------
@@ -511,8 +519,10 @@ class GeneticStrategy(BatchStrategy):
 
     def __init__(self, space, rng, *, population_size, n_generations,
                  crossover_probability, mutation_probability, tournament_size,
-                 elitism, patience=None, screening_factor=SCREENING_FACTOR):
+                 elitism, patience=None, screening_factor=SCREENING_FACTOR,
+                 cost_aware=False):
         super().__init__(space, rng)
+        self.cost_aware = cost_aware
         self.population_size = population_size
         self.n_generations = n_generations
         self.crossover_probability = crossover_probability
@@ -529,6 +539,8 @@ class GeneticStrategy(BatchStrategy):
         self._genotypes: dict[bytes, np.ndarray] = {}
         self._archive_points = np.zeros((0, space.n_columns))  # every evaluated point
         self._archive_scores = np.zeros(0)
+        self._archive_fit_times = np.zeros(0)  # mean fit time (s) of each evaluated point
+        self._fit_times: dict[int, float] = {}  # trial id -> told, not yet remembered
         self._grid: tuple[np.ndarray, list[bytes]] | None = None  # built when first needed
         self._cache: dict[bytes, float] = {}
         self._pending: tuple | None = None
@@ -563,21 +575,27 @@ class GeneticStrategy(BatchStrategy):
             self._finish_generation(points, keys, 0)
         return []
 
+    def tell_fit_time(self, trial_id: int, seconds: float) -> None:
+        self._fit_times[trial_id] = float(seconds)
+
     def tell_batch(self, trials: list[Trial], scores: np.ndarray) -> None:
         points, keys, new = self._pending
         self._pending = None
-        self._remember(points[[keys.index(k) for k in new]], new, scores)
+        self._remember(points[[keys.index(k) for k in new]], new, scores,
+                       [self._fit_times.pop(t.id, np.nan) for t in trials])
         self._finish_generation(points, keys, len(new))
 
     def _finish_generation(self, points: np.ndarray, keys: list[bytes], n_new: int) -> None:
         self._adapt(keys if self.population_ is None else keys[self.elitism:])
         self._close_generation(points, keys, n_new)
 
-    def _remember(self, points: np.ndarray, keys: list[bytes], scores) -> None:
+    def _remember(self, points: np.ndarray, keys: list[bytes], scores, fit_times) -> None:
         scores = np.asarray(scores, dtype=float).reshape(-1)
         self._cache.update(zip(keys, scores.tolist()))
         self._archive_points = np.vstack([self._archive_points, points])
         self._archive_scores = np.concatenate([self._archive_scores, scores])
+        self._archive_fit_times = np.concatenate(
+            [self._archive_fit_times, np.asarray(fit_times, dtype=float).reshape(-1)])
 
     def _close_generation(self, points: np.ndarray, keys: list[bytes], n_new: int) -> None:
         fitness = np.array([self._cache[k] for k in keys])
@@ -684,11 +702,19 @@ class GeneticStrategy(BatchStrategy):
                 known: np.ndarray, offset: int) -> list[int]:
         """Indices of ``n`` candidates (one per group when grouped) picked by
         :func:`prescreen` on a cubic RBF surrogate fitted to the normal scores of
-        the evaluated points nearest to the candidates."""
+        the evaluated points nearest to the candidates (with ``cost_aware``, minus
+        ``alpha`` times the predicted log fit time: :func:`~skhpo._cost.cost_cooled`
+        of ``exp(score)`` per second)."""
         predicted = np.zeros(len(candidates))
         weights = (1.0,) if self.screening_factor <= 1 else None  # no screening: in order
         if self.screening_factor > 1 and len(self._archive_scores) >= 2:
-            predicted = predict_rbf(self._surrogate(candidates.mean(axis=0)), candidates)
+            score_model, cost_model = self._surrogate(candidates.mean(axis=0))
+            predicted = predict_rbf(score_model, candidates)
+            if cost_model is not None:
+                alpha = cooling_exponent(len(self._archive_scores), self.population_size,
+                                         self.max_trials)
+                predicted = cost_cooled(predicted, predict_rbf(cost_model, candidates),
+                                        alpha)
         if groups is None:
             return prescreen(candidates, predicted, known, n, weights, offset)
         picked: list[int] = []
@@ -705,17 +731,20 @@ class GeneticStrategy(BatchStrategy):
     #: once per generation in the synchronous search).
     surrogate_period = 0
 
-    def _surrogate(self, centre: np.ndarray) -> tuple:
-        """:func:`fit_rbf` on the evaluated points nearest to ``centre``, fitted
-        again once ``surrogate_period`` points were told since the last fit."""
+    def _surrogate(self, centre: np.ndarray) -> tuple[tuple, tuple | None]:
+        """:func:`fit_rbf` on the normal scores of the evaluated points nearest to
+        ``centre`` and, with ``cost_aware``, on their log fit times (else None);
+        fitted again once ``surrogate_period`` points were told since the last fit."""
         n_points = len(self._archive_scores)
         fitted = getattr(self, "_fitted_surrogate", None)
         if fitted is None or n_points - fitted[0] >= self.surrogate_period:
             distance = cdist(centre[None], self._archive_points)[0]
             near = np.argsort(distance, kind="stable")[:MAX_SURROGATE_POINTS]
-            model = fit_rbf(self._archive_points[near],
-                            normal_scores(self._archive_scores[near]))
-            self._fitted_surrogate = fitted = (n_points, model)
+            points = self._archive_points[near]
+            models = (fit_rbf(points, normal_scores(self._archive_scores[near])),
+                      fit_rbf(points, log_fit_times(self._archive_fit_times[near]))
+                      if self.cost_aware else None)
+            self._fitted_surrogate = fitted = (n_points, models)
         return fitted[1]
 
     def _make_new(self, child: np.ndarray, seen: set[bytes], scale: float) -> np.ndarray:
@@ -864,7 +893,8 @@ class AsyncGeneticStrategy(GeneticStrategy):
     def tell(self, trial_id: int, score: float) -> None:
         point, key, generation = self._pending.pop(trial_id)
         score = float(score)
-        self._remember(point[None], [key], [score])
+        self._remember(point[None], [key], [score],
+                       [self._fit_times.pop(trial_id, np.nan)])
         self._n_told += 1
         if generation:
             self._told_children.append(key)
@@ -1000,6 +1030,17 @@ class GeneticSearchCV(BaseSearchCV):
         ``error_score``, its fit error naming the device, and the search goes
         on. The refit runs on the first device. None: the estimator's own
         device is used.
+    cost_aware : bool, default=False
+        If True, the surrogate pre-screening of offspring also predicts each
+        candidate's log fit time (an RBF surrogate of the log ``mean_fit_time``
+        of the evaluated candidates) and ranks candidates by their predicted
+        score minus ``alpha`` times that log time, with a cooling exponent
+        ``alpha`` that falls from 1 after the initial population to nearly 0 in
+        the last generation (the EI-cool schedule of Lee et al. [5]_): early
+        generations prefer cheap children of good predicted score, late ones
+        the best predicted. Selection, crossover and the search distribution
+        are unchanged, so it remains an evolutionary search. Results then
+        depend on the measured fit times.
 
     Attributes
     ----------
@@ -1121,6 +1162,8 @@ class GeneticSearchCV(BaseSearchCV):
     .. [4] Regis and Shoemaker, "A stochastic radial basis function method for
        the global optimization of expensive functions", INFORMS Journal on
        Computing 19, 2007.
+    .. [5] Lee, Perrone, Archambeau, Seeger, "Cost-aware Bayesian
+       Optimization", ICML AutoML Workshop, 2020, arXiv:2003.10870.
 
     Examples
     --------
@@ -1147,6 +1190,7 @@ class GeneticSearchCV(BaseSearchCV):
         "tournament_size": [Interval(Integral, 1, None, closed="left")],
         "elitism": [Interval(Integral, 0, None, closed="left")],
         "patience": [Interval(Integral, 1, None, closed="left"), None],
+        "cost_aware": ["boolean"],
     }
 
     def __init__(
@@ -1175,6 +1219,7 @@ class GeneticSearchCV(BaseSearchCV):
         checkpoint=None,
         asynchronous=False,
         devices=None,
+        cost_aware=False,
     ):
         super().__init__(
             estimator,
@@ -1201,6 +1246,7 @@ class GeneticSearchCV(BaseSearchCV):
         self.tournament_size = tournament_size
         self.elitism = elitism
         self.patience = patience
+        self.cost_aware = cost_aware
 
     def _check_search_parameters(self, space):
         if self.tournament_size > self.population_size:

@@ -17,7 +17,7 @@ import numpy as np
 
 from ._strategy import Trial
 
-__all__ = ["SearchHistory", "trial_score"]
+__all__ = ["SearchHistory", "mean_fit_time", "trial_score"]
 
 
 def trial_score(outs: list[dict], metric: str | None) -> float:
@@ -31,6 +31,13 @@ def trial_score(outs: list[dict], metric: str | None) -> float:
         value = scores[metric] if isinstance(scores, dict) else scores
         values.append(float(value) if value is not None else np.nan)
     return float(np.mean(values)) if values else np.nan
+
+
+def mean_fit_time(outs: list[dict]) -> float:
+    """Mean fit time of one trial over its folds in seconds, ``mean_fit_time`` of
+    ``cv_results_`` (NaN if no fold reports one)."""
+    times = [float(out["fit_time"]) for out in outs if out.get("fit_time") is not None]
+    return float(np.mean(times)) if times else np.nan
 
 
 class SearchHistory:

@@ -41,7 +41,7 @@ import cloudpickle
 from ._devices import DeviceSlots, run_on_device
 from ._evaluate import Evaluator, Task
 from ._executor import Executor, WorkerLostError
-from ._history import SearchHistory, trial_score
+from ._history import SearchHistory, mean_fit_time, trial_score
 from ._strategy import Strategy, Trial
 
 __all__ = ["CheckpointMismatchError", "SearchLoop", "load_checkpoint", "save_checkpoint"]
@@ -345,6 +345,7 @@ class SearchLoop:
     def _tell(self, trials: list[Trial]) -> None:
         """Add finished trials to the history, tell the strategy, call the hooks
         (which may stop the search: trials already running still finish)."""
+        fit_times = []
         for trial in trials:
             del self._pending[trial.id]
             outs = self.evaluator.collect(trial, self._outputs.pop(trial.id), self.iteration)
@@ -352,7 +353,10 @@ class SearchLoop:
                 self.metric = _driving_metric(outs[0]["test_scores"], self.refit_metric)
             self.history.add(trial, outs, self.iteration, trial_score(outs, self.metric),
                              finish_time=self._finish_times.pop(trial.id))
-        for trial, score in zip(trials, self.history.scores[-len(trials):]):
+            fit_times.append(mean_fit_time(outs))
+        for trial, score, fit_time in zip(trials, self.history.scores[-len(trials):],
+                                          fit_times):
+            self.strategy.tell_fit_time(trial.id, fit_time)
             self.strategy.tell(trial.id, score)
         try:
             if self.after_tell(self, trials):

@@ -103,6 +103,13 @@ class Strategy(ABC):
     def tell(self, trial_id: int, score: float) -> None:
         """Record the score of one finished trial (NaN when it failed)."""
 
+    def tell_fit_time(self, trial_id: int, seconds: float) -> None:
+        """Record the mean fit time over the folds of one finished trial.
+
+        Called just before :meth:`tell` for the same trial. Cost-aware
+        strategies model it; the others ignore it.
+        """
+
     @property
     def max_trials(self) -> int | None:
         """Upper bound on the number of trials, if known (used for progress bars)."""

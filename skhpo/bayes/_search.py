@@ -110,6 +110,16 @@ class BayesSearchCV(BaseSearchCV):
         ``error_score``, its fit error naming the device, and the search goes
         on. The refit runs on the first device. None: the estimator's own
         device is used.
+    cost_aware : bool, default=False
+        If True, a second GP models the log of each candidate's mean fit time
+        (``mean_fit_time`` of ``cv_results_``) and the acquisition is divided by
+        the predicted fit time raised to a cooling exponent that falls from 1
+        after the initial design to 0 at the end of ``n_iter`` (EI-cool, Lee et
+        al. [4]_): early proposals prefer cheap candidates of good expected
+        improvement, late ones are plain EI. Saves time when good candidates
+        exist among the cheap ones; wall-clock results then depend on the
+        machine's timings, so with an int seed ``cv_results_`` is reproducible
+        only up to the measured fit times. Needs ``acquisition`` "ei" or "pi".
 
     Attributes
     ----------
@@ -166,6 +176,8 @@ class BayesSearchCV(BaseSearchCV):
     .. [3] Ginsbourger, Le Riche, Carraro, "Kriging Is Well-Suited to
        Parallelize Optimization", in Computational Intelligence in Expensive
        Optimization Problems, Springer, 2010.
+    .. [4] Lee, Perrone, Archambeau, Seeger, "Cost-aware Bayesian
+       Optimization", ICML AutoML Workshop, 2020, arXiv:2003.10870.
 
     Examples
     --------
@@ -185,6 +197,7 @@ class BayesSearchCV(BaseSearchCV):
         "n_initial_points": [Interval(Integral, 1, None, closed="left")],
         "acquisition": [StrOptions({"ei", "pi", "lcb"})],
         "n_points": [Interval(Integral, 1, None, closed="left")],
+        "cost_aware": ["boolean"],
     }
 
     def __init__(
@@ -210,6 +223,7 @@ class BayesSearchCV(BaseSearchCV):
         checkpoint=None,
         asynchronous=False,
         devices=None,
+        cost_aware=False,
     ):
         super().__init__(
             estimator,
@@ -233,6 +247,15 @@ class BayesSearchCV(BaseSearchCV):
         self.n_initial_points = n_initial_points
         self.acquisition = acquisition
         self.n_points = n_points
+        self.cost_aware = cost_aware
+
+    def _check_search_parameters(self, space):
+        if self.cost_aware and self.acquisition == "lcb":
+            raise ValueError(
+                "cost_aware=True divides the expected or probable improvement by the "
+                "predicted fit time, which acquisition='lcb' does not have; use "
+                "acquisition='ei' or 'pi', or cost_aware=False."
+            )
 
     def _make_strategy(self, space, rng):
         strategy = AsyncBayesStrategy if self.asynchronous else BayesStrategy
@@ -243,6 +266,7 @@ class BayesSearchCV(BaseSearchCV):
             n_initial_points=self.n_initial_points,
             n_points=self.n_points,
             acquisition=self.acquisition,
+            cost_aware=self.cost_aware,
         )
         return self.optimizer_
 

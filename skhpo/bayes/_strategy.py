@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.optimize import minimize
 
+from .._cost import cooling_exponent, cost_cooled, log_fit_times
 from .._strategy import BatchStrategy, Trial
 from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITION_GRADIENTS, ACQUISITIONS
@@ -96,6 +97,12 @@ class BayesStrategy(BatchStrategy):
         0.1 for PI).
     kappa : float
         UCB's width in posterior standard deviations.
+    cost_aware : bool, default=False
+        If True (with ``acquisition`` "ei" or "pi"), a second GP models the log
+        fit time of the told points and the acquisition is divided by the
+        predicted fit time raised to the cooling exponent (EI-cool, see
+        :mod:`skhpo._cost`): ``log a(x) - alpha log c(x)`` with ``alpha`` going
+        from 1 after the initial design to 0 at the end of ``n_iter``.
 
     Attributes
     ----------
@@ -103,6 +110,10 @@ class BayesStrategy(BatchStrategy):
         Encoded points told so far.
     y_ : ndarray of shape (n_told,)
         Their scores (NaN for failed fits).
+    fit_time_ : ndarray of shape (n_told,)
+        Their mean fit times over the folds, in seconds (NaN if not reported).
+    cost_surrogate_ : GaussianProcess or None
+        With ``cost_aware``, the last GP of the standardized log fit times.
     surrogate_ : GaussianProcess or None
         The last fitted surrogate.
     trust_region_ : TrustRegion or None
@@ -111,8 +122,9 @@ class BayesStrategy(BatchStrategy):
     """
 
     def __init__(self, space, rng, *, n_iter, n_initial_points, n_points,
-                 acquisition="ei", xi=None, kappa=1.96):
+                 acquisition="ei", xi=None, kappa=1.96, cost_aware=False):
         super().__init__(space, rng)
+        self.cost_aware = cost_aware
         self.n_points = n_points
         self.acquisition = acquisition
         self.xi, self.kappa = xi, kappa
@@ -125,7 +137,11 @@ class BayesStrategy(BatchStrategy):
         self._initial = space.sobol(min(n_initial_points, self.n_iter), rng)
         self.X_ = np.zeros((0, space.n_columns))
         self.y_ = np.zeros(0)
+        self.fit_time_ = np.zeros(0)
+        self._fit_times: dict[int, float] = {}  # trial id -> told, not yet recorded
         self.surrogate_ = None
+        self.cost_surrogate_ = None
+        self._cost_model = None  # (GP, mean, std of log fit time, alpha) of a proposal
         self._n_last_full_fit = 0  # history length at the last likelihood search with restarts
         self._continuous = _continuous_mask(space)
         n_continuous = int(self._continuous.sum())
@@ -158,11 +174,16 @@ class BayesStrategy(BatchStrategy):
         self._mark_used(points)
         return [Trial(params) for params in self.space.from_unit(points)]
 
+    def tell_fit_time(self, trial_id: int, seconds: float) -> None:
+        self._fit_times[trial_id] = float(seconds)
+
     def tell_batch(self, trials: list[Trial], scores: np.ndarray) -> None:
         self._record(self.space.to_unit([t.params for t in trials]),
-                     np.asarray(scores, dtype=float))
+                     np.asarray(scores, dtype=float),
+                     np.array([self._fit_times.pop(t.id, np.nan) for t in trials]))
 
-    def _record(self, points: np.ndarray, scores: np.ndarray) -> None:
+    def _record(self, points: np.ndarray, scores: np.ndarray,
+                fit_times: np.ndarray) -> None:
         """Add told points; after the initial design, resize the trust region."""
         if self.trust_region_ is not None and len(self.y_) >= len(self._initial):
             best_before = np.nanmax(self.y_) if np.isfinite(self.y_).any() else -np.inf
@@ -170,6 +191,7 @@ class BayesStrategy(BatchStrategy):
             self.trust_region_.update(best_before, batch_best)
         self.X_ = np.vstack([self.X_, points])
         self.y_ = np.concatenate([self.y_, scores])
+        self.fit_time_ = np.concatenate([self.fit_time_, fit_times])
 
     # -- proposals --------------------------------------------------------------
 
@@ -223,6 +245,7 @@ class BayesStrategy(BatchStrategy):
         if not np.isfinite(self.y_).any():
             return self._unique(self.space.round_unit(self.rng.uniform(size=(n, d))))
         gp, best = self._surrogate()
+        self._cost_model = self._cost_surrogate() if self.cost_aware else None
         if len(pending):
             believed, _ = gp.predict(pending)
             gp = gp.fantasize(pending, believed)
@@ -267,13 +290,32 @@ class BayesStrategy(BatchStrategy):
         self.surrogate_ = gp
         return gp, y_std.max()
 
+    def _cost_surrogate(self) -> tuple[GaussianProcess, float, float, float]:
+        """A GP of the standardized log fit times of the told points, the mean
+        and std that standardized them, and the cooling exponent of this
+        proposal (:func:`~skhpo._cost.cooling_exponent`)."""
+        log_cost, mean, std = standardize(log_fit_times(self.fit_time_))
+        gp = GaussianProcess(self.space.n_columns, self.rng, n_restarts=N_RESTARTS,
+                             log_prior=self._log_prior)
+        if self.cost_surrogate_ is not None:
+            gp.theta_ = self.cost_surrogate_.theta_
+        gp.fit(self.X_, log_cost)
+        self.cost_surrogate_ = gp
+        alpha = cooling_exponent(len(self.y_), len(self._initial), self.n_iter)
+        return gp, mean, std, alpha
+
     def _margin(self) -> dict:
         return {} if self.xi is None else {"xi": self.xi}
 
     def _acquire(self, gp, best, points):
         mean, std = gp.predict(points)
-        return ACQUISITIONS[self.acquisition](mean, std, best, kappa=self.kappa,
-                                              **self._margin())
+        values = ACQUISITIONS[self.acquisition](mean, std, best, kappa=self.kappa,
+                                                **self._margin())
+        if self._cost_model is None:
+            return values
+        cost_gp, cost_mean, cost_std, alpha = self._cost_model
+        log_cost = cost_mean + cost_std * cost_gp.predict(points)[0]
+        return cost_cooled(values, log_cost, alpha)
 
     def _argmax_acquisition(self, gp, best, pending: np.ndarray) -> np.ndarray | None:
         """The argmax of the acquisition among points neither told nor ``pending``."""
@@ -333,11 +375,27 @@ class BayesStrategy(BatchStrategy):
         low[mask], high[mask] = region_low, region_high
         return self.space.round_unit(candidates), low, high
 
+    def _acquire_with_gradient(self, gp, best, points):
+        """:meth:`_acquire` of ``points`` (shape (m,)) and its gradient in the
+        points (shape (m, d)): the GP's
+        :meth:`~GaussianProcess.predict_with_gradient` chained with the
+        acquisition's derivatives in its mean and std, minus ``alpha`` times
+        the gradient of the predicted log fit time with ``cost_aware``."""
+        mean, std, d_mean, d_std = gp.predict_with_gradient(points)
+        value, d_value_d_mean, d_value_d_std = ACQUISITION_GRADIENTS[self.acquisition](
+            mean, std, best, kappa=self.kappa, **self._margin())
+        gradient = d_value_d_mean[:, None] * d_mean + d_value_d_std[:, None] * d_std
+        if self._cost_model is not None:
+            cost_gp, cost_mean, cost_std, alpha = self._cost_model
+            cost, _, d_cost, _ = cost_gp.predict_with_gradient(points)
+            value = cost_cooled(value, cost_mean + cost_std * cost, alpha)
+            gradient = gradient - alpha * cost_std * d_cost
+        return value, gradient
+
     def _polish(self, gp, best, starts, start_values, low, high):
         """Refine the continuous columns of the rows of ``starts`` within
-        ``[low, high]`` by L-BFGS-B, with the acquisition's analytic gradient (the
-        GP's :meth:`~GaussianProcess.predict_with_gradient` chained with the
-        acquisition's derivatives in its mean and std). Returns the points and
+        ``[low, high]`` by L-BFGS-B, with the acquisition's analytic gradient
+        (:meth:`_acquire_with_gradient`). Returns the points and
         their values; a row that did not improve is returned as it was.
 
         The rows are refined in one L-BFGS-B run on the sum of their acquisition
@@ -346,16 +404,11 @@ class BayesStrategy(BatchStrategy):
         """
         mask = self._continuous
         m, k = len(starts), int(mask.sum())
-        with_gradient = ACQUISITION_GRADIENTS[self.acquisition]
-        margin = self._margin()
 
         def negative_acquisition_and_gradient(z):
             points = starts.copy()
             points[:, mask] = z.reshape(m, k)
-            mean, std, d_mean, d_std = gp.predict_with_gradient(points)
-            value, d_value_d_mean, d_value_d_std = with_gradient(
-                mean, std, best, kappa=self.kappa, **margin)
-            gradient = d_value_d_mean[:, None] * d_mean + d_value_d_std[:, None] * d_std
+            value, gradient = self._acquire_with_gradient(gp, best, points)
             return -value.sum(), -gradient[:, mask].ravel()
 
         result = minimize(negative_acquisition_and_gradient, starts[:, mask].ravel(),
@@ -445,4 +498,5 @@ class AsyncBayesStrategy(BayesStrategy):
 
     def tell(self, trial_id: int, score: float) -> None:
         point = self._pending.pop(trial_id)
-        self._record(point[None], np.array([float(score)]))
+        self._record(point[None], np.array([float(score)]),
+                     np.array([self._fit_times.pop(trial_id, np.nan)]))

@@ -1,0 +1,212 @@
+"""Benchmark ``cost_aware=True`` of BayesSearchCV and GeneticSearchCV on the hgb task.
+
+Task
+----
+The ``hgb`` task of ``bench_bayes.py``: HistGradientBoostingClassifier(
+early_stopping=False, max_iter=--hgb-max-iter (default 50, as in the committed
+Bayes results), random_state=0) on make_classification(5000, 30 features, 10
+informative, random_state=0); learning_rate log [1e-3, 1], max_leaf_nodes int log
+[4, 128], min_samples_leaf int log [1, 100], l2_regularization log [1e-6, 10].
+``train_test_split(test_size=0.25, stratify=y, random_state=seed)``, 3-fold
+``StratifiedKFold(shuffle=True, random_state=seed)`` on the training part.
+
+Arms
+----
+bayes          BayesSearchCV(n_iter=40, n_points=2)
+bayes-cost     the same with cost_aware=True
+genetic        GeneticSearchCV(population_size=5, n_generations=10): at most
+               5 + 4 * 9 = 41 evaluations
+genetic-cost   the same with cost_aware=True
+
+Every search runs with ``n_jobs=1`` so that its times measure its own work; the
+four arms of one seed run one after the other before the next seed starts.
+
+Measured per run: best CV score, test score of the refitted best candidate, wall
+time of ``fit`` (refit included), summed fit time (``mean_fit_time * n_splits``
+over the candidates), process CPU time of ``fit`` (``time.process_time``, which
+other jobs on the machine do not inflate), and the wall and CPU time after each
+batch with the best CV score so far, from which the summary takes the time at
+which each arm first came within 0.002 of the final best CV score of the
+default arm of the same seed.
+
+Usage::
+
+    OMP_NUM_THREADS=1 python benchmarks/bench_cost_aware.py --seeds 0 1 2 3 4 \\
+        --out benchmarks/results/cost_aware
+
+writes ``<out>.csv`` (one row per run, appended as runs finish) and ``<out>.md``.
+``--summarize`` only rebuilds the table from the CSV.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+from sklearn.datasets import make_classification  # noqa: E402
+from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
+from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: E402
+
+from skhpo import BayesSearchCV, GeneticSearchCV, Integer, Real  # noqa: E402
+from skhpo.callbacks import SearchCallback  # noqa: E402
+
+ARMS = ("bayes", "bayes-cost", "genetic", "genetic-cost")
+DEFAULT_OF = {"bayes": "bayes", "bayes-cost": "bayes", "genetic": "genetic",
+              "genetic-cost": "genetic"}
+N_SPLITS = 3
+TOLERANCE = 0.002  # "reached the default's best CV": within this of it
+FIELDS = ("arm", "seed", "n_candidates", "best_cv_score", "test_score", "wall_time_s",
+          "cpu_time_s", "fit_time_s", "trajectory", "n_iter", "hgb_max_iter")
+
+SPACE = {
+    "learning_rate": Real(1e-3, 1.0, prior="log-uniform"),
+    "max_leaf_nodes": Integer(4, 128, prior="log-uniform"),
+    "min_samples_leaf": Integer(1, 100, prior="log-uniform"),
+    "l2_regularization": Real(1e-6, 10.0, prior="log-uniform"),
+}
+
+
+class Trajectory(SearchCallback):
+    """(wall s, CPU s, best CV so far) after every batch."""
+
+    def on_search_begin(self, search, **kwargs):
+        self.points = []
+        self._wall, self._cpu = time.perf_counter(), time.process_time()
+
+    def on_iteration_end(self, search, *, scores, **kwargs):
+        best = float(np.nanmax(scores)) if np.isfinite(scores).any() else float("nan")
+        self.points.append((time.perf_counter() - self._wall,
+                            time.process_time() - self._cpu, best))
+        return False
+
+
+def make_search(arm, seed, n_iter, hgb_max_iter, callback):
+    estimator = HistGradientBoostingClassifier(early_stopping=False, max_iter=hgb_max_iter,
+                                               random_state=0)
+    common = dict(cv=StratifiedKFold(N_SPLITS, shuffle=True, random_state=seed), n_jobs=1,
+                  random_state=seed, callbacks=[callback],
+                  cost_aware=arm.endswith("-cost"))
+    if arm.startswith("bayes"):
+        return BayesSearchCV(estimator, SPACE, n_iter=n_iter, n_points=2, **common)
+    # P + (P - 1)(G - 1) evaluations: 5 + 4 * 9 = 41 for n_iter = 40
+    n_generations = 1 + int(np.ceil((n_iter - 5) / 4))
+    return GeneticSearchCV(estimator, SPACE, population_size=5,
+                           n_generations=n_generations, **common)
+
+
+def run_one(arm, seed, n_iter, hgb_max_iter):
+    X, y = make_classification(n_samples=5000, n_features=30, n_informative=10,
+                               random_state=0)
+    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y,
+                                              random_state=seed)
+    trajectory = Trajectory()
+    search = make_search(arm, seed, n_iter, hgb_max_iter, trajectory)
+    wall, cpu = time.perf_counter(), time.process_time()
+    search.fit(X_tr, y_tr)
+    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    results = search.cv_results_
+    return dict(arm=arm, seed=seed, n_candidates=len(results["params"]),
+                best_cv_score=float(np.nanmax(results["mean_test_score"])),
+                test_score=float(search.score(X_te, y_te)), wall_time_s=wall,
+                cpu_time_s=cpu,
+                fit_time_s=float(np.nansum(results["mean_fit_time"]) * N_SPLITS),
+                trajectory=json.dumps(trajectory.points), n_iter=n_iter,
+                hgb_max_iter=hgb_max_iter)
+
+
+def time_to_reach(trajectory, target):
+    """(wall, CPU) seconds after the first batch with best >= target - TOLERANCE."""
+    for wall, cpu, best in trajectory:
+        if best >= target - TOLERANCE:
+            return wall, cpu
+    return np.nan, np.nan
+
+
+def summarize(df):
+    df = df.copy()
+    df["trajectory"] = df["trajectory"].map(json.loads)
+    target = {(row.arm, row.seed): row.best_cv_score
+              for row in df.itertuples() if DEFAULT_OF[row.arm] == row.arm}
+    reached = [time_to_reach(row.trajectory, target.get((DEFAULT_OF[row.arm], row.seed),
+                                                        np.nan))
+               for row in df.itertuples()]
+    df["reach_wall_s"] = [w for w, _ in reached]
+    df["reach_cpu_s"] = [c for _, c in reached]
+    # seeds where both arms of a pair ran, so that the medians compare like with like
+    complete = df.groupby(["seed", df.arm.map(DEFAULT_OF)]).arm.transform("nunique") == 2
+    df = df[complete]
+    lines = [
+        "| arm | runs | median best CV | median test | median wall (s) | median summed "
+        "fit time (s) | median CPU (s) | median wall / CPU to default's best CV - 0.002 "
+        "(s) | runs reaching it |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    medians = {}
+    for arm in [a for a in ARMS if a in set(df.arm)]:
+        sub = df[df.arm == arm]
+        medians[arm] = sub[["best_cv_score", "test_score", "wall_time_s", "fit_time_s",
+                            "cpu_time_s", "reach_wall_s", "reach_cpu_s"]].median()
+        m = medians[arm]
+        lines.append(
+            f"| {arm} | {len(sub)} | {m.best_cv_score:.4f} | {m.test_score:.4f} | "
+            f"{m.wall_time_s:.1f} | {m.fit_time_s:.1f} | {m.cpu_time_s:.1f} | "
+            f"{m.reach_wall_s:.1f} / {m.reach_cpu_s:.1f} | "
+            f"{int(sub.reach_wall_s.notna().sum())}/{len(sub)} |")
+    lines += ["", "Per-seed ratios cost-aware / default (median over seeds):", "",
+              "| pair | seeds | wall | summed fit time | CPU | best CV difference "
+              "(cost-aware - default) | test difference |",
+              "|---|---:|---:|---:|---:|---:|---:|"]
+    for default, cost in (("bayes", "bayes-cost"), ("genetic", "genetic-cost")):
+        if default not in set(df.arm) or cost not in set(df.arm):
+            continue
+        a = df[df.arm == default].set_index("seed")
+        b = df[df.arm == cost].set_index("seed").loc[a.index]
+        ratio = {col: float(np.median(b[col] / a[col]))
+                 for col in ("wall_time_s", "fit_time_s", "cpu_time_s")}
+        lines.append(
+            f"| {cost} / {default} | {len(a)} | {ratio['wall_time_s']:.2f} | "
+            f"{ratio['fit_time_s']:.2f} | {ratio['cpu_time_s']:.2f} | "
+            f"{float(np.median(b.best_cv_score - a.best_cv_score)):+.4f} | "
+            f"{float(np.median(b.test_score - a.test_score)):+.4f} |")
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--arms", nargs="+", default=list(ARMS), choices=ARMS)
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(range(10)))
+    parser.add_argument("--n-iter", type=int, default=40)
+    parser.add_argument("--hgb-max-iter", type=int, default=50)
+    parser.add_argument("--out", default="benchmarks/results/cost_aware")
+    parser.add_argument("--summarize", action="store_true")
+    args = parser.parse_args(argv)
+    out = Path(args.out)
+    csv_path, md_path = out.with_suffix(".csv"), out.with_suffix(".md")
+    if not args.summarize:
+        warnings.filterwarnings("ignore")
+        with open(csv_path, "w", newline="") as fh:
+            writer = csv.DictWriter(fh, fieldnames=FIELDS)
+            writer.writeheader()
+            for seed in args.seeds:
+                for arm in args.arms:
+                    writer.writerow(run_one(arm, seed, args.n_iter, args.hgb_max_iter))
+                    fh.flush()
+    table = summarize(pd.read_csv(csv_path))
+    md_path.write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
