@@ -32,9 +32,9 @@ from skhpo.bayes._trust_region import (
     LENGTH_INIT,
     LENGTH_MAX,
     LENGTH_MIN,
-    PERTURBED_COLUMNS,
     SUCCESS_TOLERANCE,
     TrustRegion,
+    perturbation_probability,
     region_candidates,
 )
 from skhpo.testing import SearchCVContract
@@ -603,7 +603,14 @@ def test_trust_region_candidates_stay_in_the_weighted_box(k):
     assert ((candidates >= low) & (candidates <= high)).all()
     changed = candidates != centre
     assert changed.any(axis=1).all()
-    assert changed.mean() == pytest.approx(min(1.0, PERTURBED_COLUMNS / k), abs=0.05)
+    assert changed.mean() == pytest.approx(perturbation_probability(k), abs=0.05)
+
+
+@pytest.mark.parametrize("k, probability", [(4, 1.0), (5, 1.0), (10, 0.5), (20, 0.25),
+                                            (40, 0.125)])
+def test_trust_region_perturbs_five_columns_on_average(k, probability):
+    # benchmarks/results/bayes_levy_100.md: 5 columns, not TuRBO's 20, below 20 dimensions
+    assert perturbation_probability(k) == pytest.approx(probability)
 
 
 @pytest.mark.parametrize("n_continuous, has_region", [(9, False), (12, True)])
