@@ -55,6 +55,9 @@ Usage::
 writes ``<out>.csv`` (one row per run, flushed as runs finish) and ``<out>.md``
 (medians per task and tool). ``--summarize`` only rebuilds the table from the CSV;
 ``--compare CSV...`` writes one table of every tool and PBT variant in the CSVs.
+``--refit-noise CSV... --repeats K`` refits each mlp run's selected configuration (PBT:
+its schedule) K times with torch seeds 0..K-1 and tabulates the mean and spread of
+those test scores (a run's own test score is one such draw).
 ``--max-epochs/--population-size/--n-iter/--interval`` override the budgets (smoke
 runs).
 """
