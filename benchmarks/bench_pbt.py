@@ -16,8 +16,7 @@ Tools (all with n_jobs=1, the same cv and the same train/test split)
 -----
 pbt        PBTSearchCV(population_size=20 / 13, max_resources=81 / 27,
            perturbation_interval=9 / 3, quantile_fraction=0.25,
-           resample_probability=0.25, perturbation_factors=(0.5, 2.0); results
-           made before (0.5, 2.0) became the default used (0.8, 1.2)).
+           resample_probability=0.25, perturbation_factors=(0.8, 1.2)).
            sgd: default mutable_params (the numeric ones: sgd__alpha, sgd__eta0;
            learning_rate stays fixed per member unless copied from a donor).
            mlp: mutable_params=["lr"]; module__* re-initialise the network in
