@@ -55,6 +55,9 @@ Usage::
 writes ``<out>.csv`` (one row per run, flushed as runs finish) and ``<out>.md``
 (medians per task and tool). ``--summarize`` only rebuilds the table from the CSV;
 ``--compare CSV...`` writes one table of every tool and PBT variant in the CSVs.
+``--refit-noise CSV... --repeats K`` refits each mlp run's selected configuration (PBT:
+its schedule) K times with torch seeds 0..K-1 and tabulates the mean and spread of
+those test scores (a run's own test score is one such draw).
 ``--max-epochs/--population-size/--n-iter/--interval`` override the budgets (smoke
 runs).
 """
@@ -384,6 +387,17 @@ def summarize(df):
     return text + "\n".join(lines) + "\n"
 
 
+def _row_name(tool, task, pbt_params, interval):
+    """A row of ``compare``: the tool, plus PBT's variant arguments and its
+    ``--interval`` when that differs from ``CONFIG``."""
+    if tool != "pbt":
+        return tool
+    name = "pbt" if not pbt_params or pbt_params == "{}" else f"pbt {pbt_params}"
+    if pd.notna(interval) and interval != "" and int(interval) != CONFIG[task]["interval"]:
+        name += f" interval={int(interval)}"
+    return name
+
+
 def compare(csv_paths, reference):
     """Markdown table, one row per tool and PBT variant, over the seeds that every
     CSV holds: medians of best CV, test score, epochs and wall time, the mean test
@@ -394,8 +408,8 @@ def compare(csv_paths, reference):
         df = pd.read_csv(path)
         df = df[df["error"].isna() | (df["error"] == "")].copy()
         params = df.get("pbt_params", pd.Series("", index=df.index)).astype(object).fillna("")
-        df["row"] = [tool if tool != "pbt" or not p or p == "{}" else f"pbt {p}"
-                     for tool, p in zip(df["tool"], params)]
+        df["row"] = [_row_name(tool, task, p, interval) for tool, task, p, interval
+                     in zip(df["tool"], df["task"], params, df["interval"])]
         df["source"] = Path(path).name
         frames.append(df)
     runs = pd.concat(frames).drop_duplicates(["row", "seed"])
@@ -412,6 +426,70 @@ def compare(csv_paths, reference):
             f"| {row} | {part.best_cv_score.median():.4f} | {part.test_score.median():.4f} | "
             f"{part.test_score.mean():.4f} | {wins}/{len(part)} | {part.epochs.median():.0f} | "
             f"{part.wall_time_s.median():.1f} | {part.source.iloc[0]} |")
+    return "\n".join(lines) + "\n"
+
+
+def refit_noise(csv_paths, repeats):
+    """Markdown table: for every mlp run in the CSVs, the selected configuration is
+    refitted ``repeats`` times on the run's training part with torch seeds
+    ``0..repeats-1`` and scored on its test part; per tool (and PBT variant), the
+    medians over seeds of the mean and of the spread (max - min) of those test
+    scores. A search's own test score is one such draw (the refit's weights come from
+    the torch seed at refit time), so the mean over draws separates the chosen
+    configuration from the luck of one initialization.
+
+    Hyperband's and random's configuration (``best_params``) is trained from scratch
+    for ``max_epochs``; PBT's ``best_schedule`` is replayed as in
+    ``replay_changed_only`` (the CSV rounds its floats to 6 decimals)."""
+    import torch
+
+    bh.TASK_DATA["mlp"] = mlp_task()
+    net0, _, _, _, X, y = bh.TASK_DATA["mlp"]
+    net0 = clone(net0).set_params(callbacks=None)
+    frames = []
+    for path in csv_paths:
+        df = pd.read_csv(path)
+        df = df[(df["task"] == "mlp") & (df["error"].isna() | (df["error"] == ""))].copy()
+        params = df.get("pbt_params", pd.Series("", index=df.index)).astype(object).fillna("")
+        df["row"] = [_row_name(tool, task, p, interval) for tool, task, p, interval
+                     in zip(df["tool"], df["task"], params, df["interval"])]
+        df["source"] = Path(path).name
+        frames.append(df)
+    runs = pd.concat(frames).drop_duplicates(["row", "seed"])
+    records = []
+    for run in runs.itertuples():
+        X_train, X_test, y_train, y_test = train_test_split(
+            X, y, test_size=0.25, stratify=y, random_state=run.seed)
+        if isinstance(run.best_schedule, str) and run.best_schedule:
+            schedule = eval(run.best_schedule)  # repr of [(int, dict)]
+        else:
+            schedule = [(0, eval(run.best_params))]
+        ends = [step for step, _ in schedule[1:]] + [int(run.max_epochs)]
+        scores = []
+        for draw in range(repeats):
+            torch.manual_seed(draw)
+            net, previous = clone(net0), {}
+            for (start, params), end in zip(schedule, ends):
+                net.set_params(**{k: v for k, v in params.items()
+                                  if k not in previous or previous[k] != v})
+                previous = params
+                net.partial_fit(X_train, y_train, epochs=end - start)
+            scores.append(net.score(X_test, y_test))
+        records.append({"row": run.row, "seed": run.seed, "test": run.test_score,
+                        "draw_mean": np.mean(scores), "draw_spread": np.ptp(scores)})
+        print(f"{run.row} seed={run.seed} test={run.test_score:.4f} "
+              f"refits mean={np.mean(scores):.4f} min={min(scores):.4f} "
+              f"max={max(scores):.4f}", flush=True)
+    table = pd.DataFrame(records)
+    seeds = sorted(set.intersection(*(set(g.seed) for _, g in table.groupby("row"))))
+    table = table[table.seed.isin(seeds)]
+    lines = [f"Seeds: {' '.join(map(str, seeds))} ({len(seeds)}); {repeats} refits per run.", "",
+             "| tool | median test (the run's own refit) | median of the refits' mean test "
+             "| mean of the refits' mean test | median spread (max - min) of the refits |",
+             "|---|---|---|---|---|"]
+    for row, part in table.groupby("row", sort=False):
+        lines.append(f"| {row} | {part.test.median():.4f} | {part.draw_mean.median():.4f} | "
+                     f"{part.draw_mean.mean():.4f} | {part.draw_spread.median():.4f} |")
     return "\n".join(lines) + "\n"
 
 
@@ -436,9 +514,19 @@ def main(argv=None):
     parser.add_argument("--compare", nargs="+", metavar="CSV",
                         help="only write <out>.md: one table of every tool and PBT "
                              "variant in these CSVs, over their common seeds")
+    parser.add_argument("--refit-noise", nargs="+", metavar="CSV",
+                        help="only write <out>.md: the mlp runs' selected configurations "
+                             "refitted --repeats times each (see refit_noise)")
+    parser.add_argument("--repeats", type=int, default=5,
+                        help="with --refit-noise: refits per run")
     parser.add_argument("--reference", default="hyperband",
                         help="with --compare: count the seeds at least this tool's test score")
     args = parser.parse_args(argv)
+    if args.refit_noise:
+        text = refit_noise(args.refit_noise, args.repeats)
+        Path(args.out).with_suffix(".md").write_text(text)
+        print(text)
+        return 0
     if args.compare:
         text = compare(args.compare, args.reference)
         Path(args.out).with_suffix(".md").write_text(text)

@@ -282,6 +282,27 @@ def test_pbt_options_run_end_to_end_within_the_budget(options, asynchronous):
     assert search.best_schedule_[0][0] == 0
 
 
+@pytest.mark.parametrize("asynchronous", [False, True])
+@pytest.mark.parametrize("factors", [None, (0.5, 2.0), (0.9,)])
+def test_explored_values_are_the_donors_times_a_perturbation_factor(factors, asynchronous):
+    # None: the default, which is what the estimator must pass to its strategy
+    X, y = load_digits(return_X_y=True)
+    kwargs = {} if factors is None else {"perturbation_factors": factors}
+    search = PBTSearchCV(SGDClassifier(random_state=0), ALPHA_SPACE, population_size=8,
+                         max_resources=8, perturbation_interval=2, cv=2,
+                         resample_probability=0.0, random_state=0,
+                         asynchronous=asynchronous, **kwargs).fit(X[:300], y[:300])
+    expected = search.get_params()["perturbation_factors"]
+    low, high = ALPHA_SPACE["alpha"].low, ALPHA_SPACE["alpha"].high
+    switches = 0
+    for schedule in search.schedules_:
+        for (_, before), (_, after) in zip(schedule, schedule[1:]):
+            switches += 1
+            moved = [np.clip(before["alpha"] * f, low, high) for f in expected]
+            assert any(after["alpha"] == pytest.approx(m) for m in moved)
+    assert switches > 0
+
+
 @pytest.mark.parametrize(
     "estimator, params, error, match",
     [
