@@ -46,5 +46,5 @@ display.ax_.set_title("SVC on digits")
 # The same against the fit and score time spent (summed over folds and workers).
 # scikit-learn's searches record no wall-clock time per candidate, so this is
 # the axis on which all three compare; ``x="time"`` draws the wall clock of
-# skhpo searchers (their ``finish_time`` column).
+# skhpo searchers (their ``finish_times_``).
 ConvergenceDisplay.from_searches(searches, x="fit_time")

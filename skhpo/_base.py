@@ -432,6 +432,7 @@ class BaseSearchCV(SklearnBaseSearchCV):
                 cb.on_search_end(self, results=self._format_history(history))
         search_ctx.call_on_fit_task_end(estimator=self)
         self.n_iterations_ = history.n_iterations
+        self.finish_times_ = np.asarray(history.finish_times, dtype=float)
         self.n_resumed_trials_ = loop.resumed_trials
         return history
 

@@ -50,11 +50,13 @@ class SearchHistory:
     out : list of dict
         ``_fit_and_score``-style result dicts, ``n_splits`` per trial, trial-major.
     more_results : dict of list
-        Extra ``cv_results_`` columns: ``iteration``, ``trial_id``, ``parent_id``,
-        ``finish_time`` and the strategies' own (``Trial.info``); a column that first appears
+        Extra ``cv_results_`` columns: ``iteration``, ``trial_id``, ``parent_id``
+        and the strategies' own (``Trial.info``); a column that first appears
         after some rows is padded with -1 for them.
     scores : list of float
         The driving metric's mean test score of each row.
+    finish_times : list of float
+        The wall-clock second of the search at which each row's trial finished.
     """
 
     def __init__(self) -> None:
@@ -62,6 +64,9 @@ class SearchHistory:
         self.out: list[dict] = []
         self.more_results: dict[str, list] = defaultdict(list)
         self.scores: list[float] = []
+        # not a cv_results_ column: two fits of one search must give equal
+        # cv_results_ but for scikit-learn's four timing keys
+        self.finish_times: list[float] = []
 
     def __len__(self) -> int:
         return len(self.trials)
@@ -77,11 +82,11 @@ class SearchHistory:
         self.trials.append(trial)
         self.out.extend(outs)
         self.scores.append(score)
+        self.finish_times.append(finish_time)
         columns: dict[str, Any] = {
             "iteration": iteration,
             "trial_id": trial.id,
             "parent_id": -1 if trial.parent is None else trial.parent,
-            "finish_time": finish_time,
             **trial.info,
         }
         for key in set(self.more_results) | set(columns):

@@ -46,7 +46,7 @@ from ._strategy import Strategy, Trial
 
 __all__ = ["CheckpointMismatchError", "SearchLoop", "load_checkpoint", "save_checkpoint"]
 
-_CHECKPOINT_VERSION = 2
+_CHECKPOINT_VERSION = 3
 
 # a chunk of short tasks should keep its worker busy about this long: long
 # enough that one submission's cost (a fraction of a millisecond with loky) is

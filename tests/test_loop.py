@@ -205,7 +205,9 @@ def test_finish_time_is_the_wall_clock_second_each_trial_finished(n_jobs, backen
     with joblib.parallel_backend(backend) if backend else nullcontext():
         search.fit(X, y)
     wall = time.perf_counter() - start
-    finish = np.sort(search.cv_results_["finish_time"])
+    assert "finish_time" not in search.cv_results_  # equal cv_results_ for equal fits
+    assert len(search.finish_times_) == n_candidates
+    finish = np.sort(search.finish_times_)
     # the k-th trial to finish waited for k trials' fits on n_jobs workers
     least = np.arange(1, n_candidates + 1) * n_splits * duration / n_jobs
     assert np.all(finish >= 0.95 * least)
@@ -271,7 +273,7 @@ def test_an_interrupted_search_resumes_to_the_uninterrupted_results(name, tmp_pa
     assert resumed.n_resumed_trials_ == told
     assert_same_results(uninterrupted.cv_results_, resumed.cv_results_)
     # the clock of the resumed run goes on from the interrupted one's
-    finish = np.asarray(resumed.cv_results_["finish_time"])
+    finish = resumed.finish_times_
     assert np.all(finish[told:] >= finish[:told].max())
     assert resumed.best_params_ == uninterrupted.best_params_
 

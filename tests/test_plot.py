@@ -97,9 +97,9 @@ def test_convergence_by_time_follows_the_trials_in_the_order_they_finished(name)
     search = fitted(name)
     results = search.cv_results_
     display = ConvergenceDisplay.from_search(search, x="time")
-    order = np.argsort(results["finish_time"], kind="stable")
+    order = np.argsort(search.finish_times_, kind="stable")
     line = display.lines_[0]
-    np.testing.assert_array_equal(line.get_xdata(), results["finish_time"][order])
+    np.testing.assert_array_equal(line.get_xdata(), search.finish_times_[order])
     scores = results["mean_test_score"][order]
     np.testing.assert_allclose(line.get_ydata(), np.maximum.accumulate(scores))
     np.testing.assert_allclose(display.points_[0].get_offsets()[:, 1], scores)
@@ -108,8 +108,8 @@ def test_convergence_by_time_follows_the_trials_in_the_order_they_finished(name)
 
 def test_convergence_by_time_of_a_scikit_learn_search_points_to_fit_time():
     grid = GridSearchCV(LogisticRegression(max_iter=500), {"C": [0.1, 1.0]}, cv=3).fit(X, Y)
-    with pytest.raises(ValueError, match=r"records when each trial finished .*no "
-                       r"'finish_time'\. Use x='fit_time'"):
+    with pytest.raises(ValueError, match=r"records when each trial finished .*the "
+                       r"GridSearchCV given has none\. Use x='fit_time'"):
         ConvergenceDisplay.from_search(grid, x="time")
     display = ConvergenceDisplay.from_search(grid, x="fit_time")
     assert len(display.lines_[0].get_xdata()) == 2

@@ -127,9 +127,7 @@ class BayesSearchCV(BaseSearchCV):
         As in GridSearchCV, plus ``iteration``: the batch a candidate came from
         (with ``asynchronous=True``, the number of candidates finished before
         it; rows are then in the order candidates finished), ``trial_id`` (the
-        order candidates were proposed), ``parent_id`` (always -1) and
-        ``finish_time`` (seconds from the start of the search to the
-        candidate's last fold, as in every skhpo searcher).
+        order candidates were proposed) and ``parent_id`` (always -1).
     best_estimator_, best_score_, best_params_, best_index_, scorer_, n_splits_,\
     refit_time_, multimetric_, classes_, n_features_in_, feature_names_in_
         As in GridSearchCV.

@@ -24,7 +24,7 @@ def convergence_x(search: Any, x: str) -> np.ndarray:
     """The x value of each ``cv_results_`` row: what the search spent up to it.
 
     ``"evaluations"``: the row's number (1-based); ``"time"``: the wall-clock
-    second of the search at which the row's trial finished (``finish_time``);
+    second of the search at which the row's trial finished (``finish_times_``);
     ``"fit_time"``: cumulative fit and score seconds, all folds together;
     ``"resources"``: cumulative resource units trained (see
     :func:`~skhpo.plot._common.resources_spent`).
@@ -34,12 +34,14 @@ def convergence_x(search: Any, x: str) -> np.ndarray:
     if x == "evaluations":
         return np.arange(1, n_rows + 1, dtype=float)
     if x == "time":
-        check_search(
-            search, "ConvergenceDisplay(x='time')", ["finish_time"],
-            needs="a search that records when each trial finished (any skhpo searcher)",
-            use_instead="Use x='fit_time' (fit and score time summed) for it.",
-        )
-        return np.asarray(results["finish_time"], dtype=float)
+        finish_times = getattr(search, "finish_times_", None)
+        if finish_times is None:
+            raise ValueError(
+                "ConvergenceDisplay(x='time') needs a search that records when each "
+                f"trial finished (finish_times_: any skhpo searcher); the "
+                f"{type(search).__name__} given has none. Use x='fit_time' (fit and "
+                "score time summed) for it.")
+        return np.asarray(finish_times, dtype=float)
     if x == "fit_time":
         n_splits = getattr(search, "n_splits_", 1)
         seconds = (np.asarray(results["mean_fit_time"], dtype=float)
@@ -103,9 +105,9 @@ class ConvergenceDisplay:
 
     Notes
     -----
-    ``"time"`` is the wall clock of the search: the ``finish_time`` column of an
-    skhpo searcher's ``cv_results_`` (seconds from the start of ``fit`` to the
-    trial's last fold, resumed runs counted on). scikit-learn's searches record
+    ``"time"`` is the wall clock of the search: an skhpo searcher's
+    ``finish_times_`` (seconds from the start of ``fit`` to each
+    ``cv_results_`` row's last fold, resumed runs counted on). scikit-learn's searches record
     no such time; for them, and to compare searches run with different
     ``n_jobs``, ``"fit_time"`` sums ``(mean_fit_time + mean_score_time) *
     n_splits_`` over the trials: the compute time spent, which is the wall
@@ -198,7 +200,7 @@ class ConvergenceDisplay:
         search : fitted search estimator
             Any estimator with ``cv_results_``.
         x : {"evaluations", "time", "fit_time", "resources"}, default="evaluations"
-            ``"time"`` needs a ``finish_time`` column (skhpo searchers);
+            ``"time"`` needs ``finish_times_`` (skhpo searchers);
             ``"resources"`` needs an ``n_resources`` column (Hyperband, PBT,
             scikit-learn's Halving searches).
         name : str, default=None
