@@ -398,11 +398,9 @@ def _row_name(tool, task, pbt_params, interval):
     return name
 
 
-def compare(csv_paths, reference):
-    """Markdown table, one row per tool and PBT variant, over the seeds that every
-    CSV holds: medians of best CV, test score, epochs and wall time, the mean test
-    score, and on how many seeds each row's test score is at least ``reference``'s
-    (a tool name, e.g. hyperband)."""
+def _load_runs(csv_paths):
+    """The successful runs of the CSVs, one per (row name, seed): ``row`` names the
+    tool and PBT variant (:func:`_row_name`), ``source`` the CSV it came from."""
     frames = []
     for path in csv_paths:
         df = pd.read_csv(path)
@@ -412,7 +410,15 @@ def compare(csv_paths, reference):
                      in zip(df["tool"], df["task"], params, df["interval"])]
         df["source"] = Path(path).name
         frames.append(df)
-    runs = pd.concat(frames).drop_duplicates(["row", "seed"])
+    return pd.concat(frames).drop_duplicates(["row", "seed"])
+
+
+def compare(csv_paths, reference):
+    """Markdown table, one row per tool and PBT variant, over the seeds that every
+    CSV holds: medians of best CV, test score, epochs and wall time, the mean test
+    score, and on how many seeds each row's test score is at least ``reference``'s
+    (a tool name, e.g. hyperband)."""
+    runs = _load_runs(csv_paths)
     seeds = sorted(set.intersection(*(set(g.seed) for _, g in runs.groupby("row"))))
     runs = runs[runs.seed.isin(seeds)]
     test = runs.pivot_table(index="seed", columns="row", values="test_score")
@@ -446,16 +452,8 @@ def refit_noise(csv_paths, repeats):
     bh.TASK_DATA["mlp"] = mlp_task()
     net0, _, _, _, X, y = bh.TASK_DATA["mlp"]
     net0 = clone(net0).set_params(callbacks=None)
-    frames = []
-    for path in csv_paths:
-        df = pd.read_csv(path)
-        df = df[(df["task"] == "mlp") & (df["error"].isna() | (df["error"] == ""))].copy()
-        params = df.get("pbt_params", pd.Series("", index=df.index)).astype(object).fillna("")
-        df["row"] = [_row_name(tool, task, p, interval) for tool, task, p, interval
-                     in zip(df["tool"], df["task"], params, df["interval"])]
-        df["source"] = Path(path).name
-        frames.append(df)
-    runs = pd.concat(frames).drop_duplicates(["row", "seed"])
+    runs = _load_runs(csv_paths)
+    runs = runs[runs["task"] == "mlp"]
     records = []
     for run in runs.itertuples():
         X_train, X_test, y_train, y_test = train_test_split(
