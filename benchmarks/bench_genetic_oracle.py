@@ -36,6 +36,8 @@ skhpo        GeneticSearchCV(population_size=--population, elitism=0,
              n_generations=budget // population), so exactly ``budget`` candidates
              (elitism=0 only changes the budget accounting: the best individuals
              stay in the parents' archive), cv=2, n_jobs=1, refit=False.
+skhpo-async  The same with asynchronous=True (steady state: a child is bred
+             whenever a trial finishes, here one at a time).
 random       RandomizedSearchCV(n_iter=budget) with the same priors (a log-uniform
              integer gives each integer its log-space slice, as skhpo does).
 gasearchcv   sklearn-genetic-opt GASearchCV(population_size=--population), run for
@@ -99,7 +101,7 @@ FIELDS = ("function", "dim", "tool", "seed", "budget", "n_evaluations", "best_f"
 FIXED = ("branin", "hartmann6", "rosenbrock4", "mixed")
 SUITE = ("sphere", "ellipsoid", "rosenbrock", "rastrigin", "ackley", "levy",
          "styblinski_tang")
-TOOLS = ("skhpo", "random", "gasearchcv", "cma", "optuna-cma")
+TOOLS = ("skhpo", "skhpo-async", "random", "gasearchcv", "cma", "optuna-cma")
 CMA_TOOLS = ("cma", "optuna-cma")
 MAX_DIMS = 10
 X_DUMMY, Y_DUMMY = np.zeros((4, 1)), np.zeros(4)
@@ -260,7 +262,7 @@ def space_for(tool: str, problem: Problem, seed: int) -> dict:
     out = {}
     for i, (kind, low, high, log, choices) in enumerate(problem.dims):
         name = f"x{i}"
-        if tool == "skhpo":
+        if tool.startswith("skhpo"):
             from skhpo import Categorical, Integer, Real
             prior = "log-uniform" if log else "uniform"
             out[name] = (Categorical(choices) if kind == "cat" else
@@ -303,12 +305,13 @@ def best_of_results(results, problem, budget):
 def run_tool(tool: str, problem: Problem, seed: int, budget: int, population: int):
     """(best f, evaluations, wall seconds) of one run."""
     start = time.perf_counter()
-    if tool in ("skhpo", "random", "gasearchcv"):
+    if tool in ("skhpo", "skhpo-async", "random", "gasearchcv"):
         estimator, space = Oracle(problem), space_for(tool, problem, seed)
-        if tool == "skhpo":
+        if tool.startswith("skhpo"):
             from skhpo import GeneticSearchCV
             search = GeneticSearchCV(estimator, space, population_size=population,
                                      n_generations=budget // population, elitism=0,
+                                     asynchronous=tool == "skhpo-async",
                                      cv=CV, refit=False, random_state=seed)
         elif tool == "random":
             search = RandomizedSearchCV(estimator, space, n_iter=budget, cv=CV,

@@ -70,6 +70,7 @@ optimization of expensive functions", INFORMS J. Comput. 19, 2007.
 from __future__ import annotations
 
 import math
+from collections import deque
 from dataclasses import dataclass
 from numbers import Integral, Real
 
@@ -791,8 +792,11 @@ class AsyncGeneticStrategy(GeneticStrategy):
     ``p_c`` (the first child is kept) and mutated; its numeric genes are the
     surrogate's pick among ``screening_factor`` samples of the search
     distribution, never a known or pending point, so nothing is evaluated
-    twice. The distribution starts at the best individual told when the first
-    child is bred and is updated after every ``P - E`` told children.
+    twice. Children are bred in blocks of ``max(1, (P - E) // 4)`` (fewer at the
+    end of a generation) that share one draw of the distribution and one
+    surrogate, and are handed out one per free worker. The distribution starts
+    at the best individual told when the first child is bred and is updated
+    after every ``P - E`` told children.
     Children are bred as soon as one individual is told, so workers never wait
     for the initial population to finish. A told individual joins
     the population while it has fewer than ``P`` members; after that it
@@ -829,15 +833,18 @@ class AsyncGeneticStrategy(GeneticStrategy):
         self.population_ = np.zeros((0, space.n_columns))
         self.fitness_ = np.zeros(0)
         self._initial_points: np.ndarray | None = None  # drawn at the first ask
+        self._initial_params: list[dict] = []  # their parameters
         self._n_initial_asked = 0
         self._n_children = 0
         self._n_told = 0
         self._pending: dict[int, tuple[np.ndarray, bytes, int]] = {}  # id -> point, key, g
+        self._bred: deque[tuple[np.ndarray, int, dict]] = deque()  # bred, not yet asked
         self._told_children: list[bytes] = []  # children told since the last update
 
     def _ask(self, n: int | None) -> list[Trial]:
         if self._initial_points is None:
             self._initial_points = self._initial()
+            self._initial_params = self.space.from_unit(self._initial_points)
         trials: list[Trial] = []
         while len(trials) < (n or 1) and self.n_asked + len(trials) < self.max_trials:
             if self._stale_too_long():
@@ -845,10 +852,8 @@ class AsyncGeneticStrategy(GeneticStrategy):
             bred = self._next_individual()
             if bred is None:
                 break
-            point, generation = bred
-            key = _key(point)
-            self._pending[self.n_asked + len(trials)] = (point, key, generation)
-            params = self.space.from_unit(point[None])[0]
+            point, generation, params = bred
+            self._pending[self.n_asked + len(trials)] = (point, _key(point), generation)
             trials.append(Trial(params, info={"generation": generation}))
         return trials
 
@@ -858,37 +863,57 @@ class AsyncGeneticStrategy(GeneticStrategy):
     def _known(self) -> set[bytes]:
         return set(self._cache) | {key for _, key, _ in self._pending.values()}
 
-    def _next_individual(self) -> tuple[np.ndarray, int] | None:
-        """The next initial point or child and its generation; None to wait or stop."""
-        known = self._known()
-        while self._n_initial_asked < len(self._initial_points):
-            point = self._initial_points[self._n_initial_asked]
-            self._n_initial_asked += 1
-            if _key(point) not in known:  # repeats only on spaces smaller than P
-                return point, 0
+    def _next_individual(self) -> tuple[np.ndarray, int, dict] | None:
+        """The next initial point or child, its generation and its parameters;
+        None to wait or stop."""
+        if self._n_initial_asked < len(self._initial_points):
+            known = self._known()
+            while self._n_initial_asked < len(self._initial_points):
+                i = self._n_initial_asked
+                self._n_initial_asked += 1
+                if _key(self._initial_points[i]) not in known:  # repeats only when P > size
+                    return self._initial_points[i], 0, self._initial_params[i]
         if not len(self.population_):
             return None  # nothing told yet: nothing to breed from
-        generation = 1 + self._n_children // (self.population_size - self.elitism)
+        if not self._bred:
+            self._bred.extend(self._breed_block())
+        if not self._bred:
+            return None  # a finite space with no unknown point left
+        self._n_children += 1
+        return self._bred.popleft()
+
+    def _breed_block(self) -> list[tuple[np.ndarray, int, dict]]:
+        """The next ``min(surrogate_period, children left in the generation)``
+        children, bred and pre-screened together.
+
+        One draw from the search distribution and one surrogate prediction
+        serve the whole block: bred one at a time, the per-call cost of these
+        steps made the search's own time larger than a fast estimator's fits.
+        The block's children see the population of the moment they are bred,
+        at most a quarter generation old when they are asked.
+        """
+        per_generation = self.population_size - self.elitism
+        generation = 1 + self._n_children // per_generation
+        size = min(self.surrogate_period, per_generation - self._n_children % per_generation)
         scale = mutation_scale(min(generation, self.n_generations - 1), self.n_generations)
         if self.covariance_ is None and len(self._numeric):
             best = _key(self.population_[np.argmax(np.nan_to_num(self.fitness_, nan=-np.inf))])
             self.covariance_ = CovarianceState.start(self._genotypes[best][:-1])
-        candidates, genotypes, groups = self._breed(1, self.population_, self.fitness_,
+        candidates, genotypes, groups = self._breed(size, self.population_, self.fitness_,
                                                     scale, generation)
         pending = [point for point, _, _ in self._pending.values()]
         known_points = np.vstack([self._archive_points, *pending]) if pending else (
             self._archive_points)
-        picked = self._screen(candidates, groups, 1, known_points, offset=self._n_children)
-        if picked:
-            child, genotype = candidates[picked[0]], genotypes[picked[0]]
-        else:
-            child = self._make_new(candidates[0], known, scale)
-            genotype = np.append(child[self._numeric], 1.0)
+        picked = self._screen(candidates, groups, size, known_points, offset=self._n_children)
+        known = self._known()
+        children = [self._adopt(candidates[i], genotypes[i], known) for i in picked]
+        while len(children) < size:  # few unknown points are left
+            child = self._make_new(candidates[self.rng.randint(len(candidates))], known, scale)
             if _key(child) in known:
-                return None  # a finite space with no unknown point left
-        self._genotypes.setdefault(_key(child), genotype)
-        self._n_children += 1
-        return child, generation
+                break
+            children.append(self._adopt(child, np.append(child[self._numeric], 1.0), known))
+        params = self.space.from_unit(np.array(children)) if children else []
+        return [(child, generation, p) for child, p in zip(children, params)]
 
     def tell(self, trial_id: int, score: float) -> None:
         point, key, generation = self._pending.pop(trial_id)

@@ -438,6 +438,28 @@ def test_async_budget_and_generations_are_the_synchronous_ones(space, seed):
     assert len(seen) == len(set(seen))  # never a known or pending individual
 
 
+@pytest.mark.parametrize("n_workers", [1, 3])
+def test_async_children_are_bred_in_blocks_within_a_generation(n_workers):
+    strategy = make_async(MIXED, 0, population_size=20, n_generations=3)
+    assert strategy.surrogate_period == 4  # a quarter of the 19 children of a generation
+    blocks = []
+    breed = strategy._breed
+
+    def recording_breed(n, *args):
+        blocks.append((n, args[-1]))  # children asked for, their generation
+        return breed(n, *args)
+
+    strategy._breed = recording_breed
+    asked = [t for t, _ in run_async(strategy, oracle_score, n_workers=n_workers)]
+    assert len(asked) == 20 + 2 * 19
+    # each generation's 19 children in blocks of 4, 4, 4, 4, 3: one draw of the
+    # search distribution and one surrogate prediction per block, none across generations
+    assert blocks == [(4, 1), (4, 1), (4, 1), (4, 1), (3, 1),
+                      (4, 2), (4, 2), (4, 2), (4, 2), (3, 2)]
+    seen = [tuple(sorted(t.params.items())) for t in asked]
+    assert len(seen) == len(set(seen))
+
+
 def test_async_small_finite_space_is_exhausted_then_stops():
     space = {"y": Integer(0, 2), "kind": Categorical(["a", "b"])}  # 6 points
     strategy = make_async(space, 0, population_size=4, n_generations=20)
