@@ -126,4 +126,4 @@ def global_proposal_competes(n_told: int, n_continuous: int, n_restarts: int) ->
     few points leave the GP's global picture too vague, and global proposals
     are mostly exploration that the region does better (TuRBO's argument).
     """
-    return n_restarts >= 1 or n_told > GLOBAL_POINTS_PER_COLUMN * n_continuous
+    return n_restarts >= 1 or n_told > GLOBAL_POINTS_PER_COLUMN * min(n_continuous, 10)
