@@ -662,9 +662,9 @@ def test_polish_raises_the_acquisition_of_each_start_within_the_box(acquisition)
 
 
 @pytest.mark.parametrize("n_told, n_continuous, n_restarts, competes", [
-    (100, 10, 0, False), (101, 10, 0, True), (11, 10, 1, True), (200, 20, 0, False),
-    (201, 20, 0, True), (0, 20, 3, True)])
-def test_global_candidates_compete_after_a_restart_or_ten_points_per_column(
+    (100, 10, 0, False), (101, 10, 0, True), (11, 10, 1, True), (100, 20, 0, False),
+    (101, 20, 0, True), (0, 20, 3, True), (100, 40, 0, False), (101, 40, 0, True)])
+def test_global_candidates_compete_after_a_restart_or_a_hundred_points(
         n_told, n_continuous, n_restarts, competes):
     assert global_proposal_competes(n_told, n_continuous, n_restarts) is competes
 
