@@ -34,6 +34,7 @@ from skhpo.bayes._trust_region import (
     LENGTH_MIN,
     SUCCESS_TOLERANCE,
     TrustRegion,
+    global_proposal_competes,
     perturbation_probability,
     region_candidates,
 )
@@ -658,3 +659,51 @@ def test_polish_raises_the_acquisition_of_each_start_within_the_box(acquisition)
     np.testing.assert_allclose(values, strategy._acquire(gp, best, points))
     assert (values >= before).all() and (values > before + 1e-6).any()
     assert ((points >= low) & (points <= high)).all()
+
+
+@pytest.mark.parametrize("n_told, n_continuous, n_restarts, competes", [
+    (100, 10, 0, False), (101, 10, 0, True), (11, 10, 1, True), (100, 20, 0, False),
+    (101, 20, 0, True), (0, 20, 3, True), (100, 40, 0, False), (101, 40, 0, True)])
+def test_global_candidates_compete_after_a_restart_or_a_hundred_points(
+        n_told, n_continuous, n_restarts, competes):
+    assert global_proposal_competes(n_told, n_continuous, n_restarts) is competes
+
+
+class PeakedSurrogate:
+    """A stand-in GP whose mean peaks at ``peak`` on every column, with constant std."""
+
+    def __init__(self, d, peak):
+        self.lengths_, self.peak = np.ones(d), peak
+
+    def predict(self, X):
+        return 1 - 10 * ((X - self.peak) ** 2).sum(axis=1), np.full(len(X), 0.1)
+
+    def predict_with_gradient(self, X):
+        mean, std = self.predict(X)
+        return mean, std, -20 * (X - self.peak), np.zeros_like(X)
+
+
+@pytest.mark.parametrize("n_initial_points, n_restarts, leaves", [
+    (10, 0, False), (10, 1, True), (100, 0, False), (101, 0, True)])
+def test_proposal_leaves_the_trust_region_only_once_global_candidates_compete(
+        n_initial_points, n_restarts, leaves):
+    d = 10
+    space = Space({f"x{i}": Real(0, 1) for i in range(d)})
+    strategy = BayesStrategy(space, np.random.RandomState(0), n_iter=200,
+                             n_initial_points=n_initial_points, n_points=1)
+    # the initial design only, so no GP is fitted; its best point is near 0.2
+    run(strategy, lambda p: -sum((p[f"x{i}"] - 0.2) ** 2 for i in range(d)),
+        max_rounds=n_initial_points)
+    assert len(strategy.y_) == n_initial_points
+    region = strategy.trust_region_
+    region.length, region.n_restarts = 0.1, n_restarts
+    gp = PeakedSurrogate(d, peak=0.9)
+    centre = strategy.X_[np.nanargmax(strategy.y_)]
+    low, high = region.bounds(centre, gp.lengths_)
+    assert (high < 0.9).any()  # the GP's optimum is outside the region
+    best = gp.predict(centre[None])[0][0]
+    point = strategy._argmax_acquisition(gp, best, np.zeros((0, d)))
+    inside = bool(((point >= low) & (point <= high)).all())
+    assert inside != leaves
+    if leaves:
+        np.testing.assert_allclose(point, 0.9, atol=0.02)

@@ -17,7 +17,10 @@ more continuous columns the candidates are drawn in a trust region around the
 best point (:mod:`._trust_region`) and the likelihood search has the weak priors
 of :func:`._gp.kernel_log_prior` (``benchmarks/results/bayes_prior.md``: at 100
 evaluations, median regret 4.9 against 15.5 with maximum likelihood on Ackley in
-10 dimensions, 13.7 against 68.5 on Levy in 20).
+10 dimensions, 13.7 against 68.5 on Levy in 20). Once the region has restarted
+or the history is long (:func:`._trust_region.global_proposal_competes`), the
+candidates over the whole space compete with the region's, scored with the same
+acquisition, and the proposal is the best of both.
 """
 
 from __future__ import annotations
@@ -31,7 +34,7 @@ from .._strategy import BatchStrategy, Trial
 from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITION_GRADIENTS, ACQUISITIONS
 from ._gp import GaussianProcess, kernel_log_prior, standardize, warp_scores
-from ._trust_region import TrustRegion, region_candidates
+from ._trust_region import TrustRegion, global_proposal_competes, region_candidates
 
 __all__ = ["AsyncBayesStrategy", "BayesStrategy"]
 
@@ -118,7 +121,9 @@ class BayesStrategy(BatchStrategy):
         The last fitted surrogate.
     trust_region_ : TrustRegion or None
         The trust region, on spaces with at least ``TRUST_REGION_MIN_COLUMNS``
-        continuous columns (None otherwise).
+        continuous columns (None otherwise). Once
+        :func:`~._trust_region.global_proposal_competes`, candidates over the
+        whole space compete with the region's.
     """
 
     def __init__(self, space, rng, *, n_iter, n_initial_points, n_points,
@@ -329,19 +334,32 @@ class BayesStrategy(BatchStrategy):
             candidates = self._grid[free]
             # a copy: a view would keep the whole candidate array alive per batch point
             return candidates[np.argmax(self._acquire(gp, best, candidates))].copy()
-        low, high = np.zeros(self.space.n_columns), np.ones(self.space.n_columns)
-        if self.trust_region_ is not None:
-            candidates, low, high = self._region_candidates(gp)
+        region = self.trust_region_
+        if region is None:
+            pools = [self._scored_pool(gp, best, self._candidates())]
         else:
-            candidates = self._candidates()
-        values = self._acquire(gp, best, candidates)
-        if self._continuous.any():
-            top = np.argsort(values)[-N_POLISH:]
-            candidates[top], values[top] = self._polish(gp, best, candidates[top],
-                                                        values[top], low, high)
+            pools = [self._scored_pool(gp, best, *self._region_candidates(gp))]
+            if global_proposal_competes(len(self.y_), region.n_dims, region.n_restarts):
+                pools.append(self._scored_pool(gp, best, self._candidates()))
+        candidates = np.vstack([points for points, _ in pools])
+        values = np.concatenate([pool_values for _, pool_values in pools])
         seen = np.vstack([self.X_, pending])
         values[self._is_seen(candidates, seen)] = -np.inf
         return candidates[np.argmax(values)].copy()
+
+    def _scored_pool(self, gp, best, candidates: np.ndarray, low: np.ndarray | None = None,
+                     high: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """``candidates`` with their acquisition values, the best ``N_POLISH``
+        refined by :meth:`_polish` within ``[low, high]`` (default: the unit cube)."""
+        values = self._acquire(gp, best, candidates)
+        if self._continuous.any():
+            d = self.space.n_columns
+            low = np.zeros(d) if low is None else low
+            high = np.ones(d) if high is None else high
+            top = np.argsort(values)[-N_POLISH:]
+            candidates[top], values[top] = self._polish(gp, best, candidates[top],
+                                                        values[top], low, high)
+        return candidates, values
 
     def _candidates(self) -> np.ndarray:
         """Sobol points plus Gaussian perturbations of the best points so far."""
