@@ -180,7 +180,37 @@ def summarize(df):
             f"{ratio['fit_time_s']:.2f} | {ratio['cpu_time_s']:.2f} | "
             f"{float(np.median(b.best_cv_score - a.best_cv_score)):+.4f} | "
             f"{float(np.median(b.test_score - a.test_score)):+.4f} |")
+    lines += anytime_table(df)
     return "\n".join(lines) + "\n"
+
+
+def best_by(trajectory, seconds, column):
+    """Best CV score of the batches finished within ``seconds`` (NaN before the first)."""
+    best = np.nan
+    for point in trajectory:
+        if point[column] <= seconds:
+            best = point[2]
+    return best
+
+
+def anytime_table(df, shares=(0.25, 0.5, 0.75, 1.0)):
+    """Median best CV so far at shares of each default arm's median CPU time."""
+    lines = ["", "Median best CV so far after a share of the default arm's median CPU time "
+             "(CPU seconds in brackets):", "",
+             "| arm | " + " | ".join(f"{share:.0%}" for share in shares) + " |",
+             "|---|" + "---:|" * len(shares)]
+    for arm in [a for a in ARMS if a in set(df.arm)]:
+        default = df[df.arm == DEFAULT_OF[arm]]
+        if default.empty:
+            continue
+        budget = float(default.cpu_time_s.median())
+        cells = []
+        for share in shares:
+            seconds = share * budget
+            best = np.nanmedian([best_by(t, seconds, 1) for t in df[df.arm == arm].trajectory])
+            cells.append(f"{best:.4f} ({seconds:.0f})")
+        lines.append(f"| {arm} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def main(argv=None):
