@@ -285,6 +285,20 @@ class CovarianceState:
                    np.zeros(n), np.zeros(n))
 
 
+def design_mean(genotypes: np.ndarray, fitness: np.ndarray) -> np.ndarray:
+    """Weighted mean ``sum_i w_i x_{i:P}`` of the best half of a design; shape ``(n,)``.
+
+    The CMA-ES mean update (Hansen, 2016, eq. 9) applied to the initial design
+    (``genotypes`` of shape ``(P, n)``, NaN ranking last) with the weights of
+    :func:`recombination_weights`: the search starts from where the good half
+    of the design lies rather than at its single best point, so one lucky
+    sample in a poor region does not anchor the first generations.
+    """
+    order = np.argsort(-np.nan_to_num(fitness, nan=-np.inf), kind="stable")
+    weights = recombination_weights(len(genotypes))
+    return weights @ np.asarray(genotypes, dtype=float)[order[:len(weights)]]
+
+
 def recombination_weights(n_offspring: int) -> np.ndarray:
     """Weights of the ``mu = max(lambda // 2, 1)`` best offspring; shape ``(mu,)``.
 
@@ -389,6 +403,27 @@ def cma_update(state: CovarianceState, genotypes: np.ndarray, fitness: np.ndarra
 
 
 # -- surrogate pre-screening of offspring -------------------------------------------
+
+
+def median_clipped_scores(fitness: np.ndarray) -> np.ndarray:
+    """``f`` with every value below the median raised to it, rescaled to ``[0, 1]``.
+
+    ``(max(f, med f) - med f) / (max f - med f)``, NaN counting as the least
+    score (all 0 when the top half is flat): the surrogate target of Gutmann
+    (2001) and Regis and Shoemaker (2007). The poor half, whose scale can be
+    huge (a Rosenbrock wall), becomes a flat floor, while the good half keeps
+    its differences in value, which ranks would make evenly spaced: in a narrow
+    valley the surrogate then tells a point near the floor from one on its
+    slope.
+    """
+    f = np.asarray(fitness, dtype=float)
+    finite = f[~np.isnan(f)]
+    if not finite.size:
+        return np.zeros(len(f))
+    median = np.median(finite)
+    clipped = np.maximum(np.nan_to_num(f, nan=median), median) - median
+    top = clipped.max()
+    return clipped / top if top > 0 else clipped
 
 
 def normal_scores(fitness: np.ndarray) -> np.ndarray:
@@ -619,8 +654,7 @@ class GeneticStrategy(BatchStrategy):
         fitness = np.array([self._cache[k] for k in keys])
         genotypes = np.array([self._genotypes[k] for k in keys])
         if self.covariance_ is None:
-            best = int(np.argmax(np.nan_to_num(fitness, nan=-np.inf)))
-            self.covariance_ = CovarianceState.start(genotypes[best, :-1])
+            self.covariance_ = CovarianceState.start(design_mean(genotypes[:, :-1], fitness))
         else:
             self.covariance_ = cma_update(self.covariance_, genotypes[:, :-1], fitness,
                                           self._floors, radii=genotypes[:, -1])
@@ -742,7 +776,7 @@ class GeneticStrategy(BatchStrategy):
             distance = cdist(centre[None], self._archive_points)[0]
             near = np.argsort(distance, kind="stable")[:MAX_SURROGATE_POINTS]
             points = self._archive_points[near]
-            models = (fit_rbf(points, normal_scores(self._archive_scores[near])),
+            models = (fit_rbf(points, median_clipped_scores(self._archive_scores[near])),
                       fit_rbf(points, log_fit_times(self._archive_fit_times[near]))
                       if self.cost_aware else None)
             self._fitted_surrogate = fitted = (n_points, models)
@@ -897,8 +931,8 @@ class AsyncGeneticStrategy(GeneticStrategy):
         size = min(self.surrogate_period, per_generation - self._n_children % per_generation)
         scale = mutation_scale(min(generation, self.n_generations - 1), self.n_generations)
         if self.covariance_ is None and len(self._numeric):
-            best = _key(self.population_[np.argmax(np.nan_to_num(self.fitness_, nan=-np.inf))])
-            self.covariance_ = CovarianceState.start(self._genotypes[best][:-1])
+            genotypes = np.array([self._genotypes[_key(p)][:-1] for p in self.population_])
+            self.covariance_ = CovarianceState.start(design_mean(genotypes, self.fitness_))
         candidates, genotypes, groups = self._breed(size, self.population_, self.fitness_,
                                                     scale, generation)
         pending = [point for point, _, _ in self._pending.values()]
