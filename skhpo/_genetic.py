@@ -76,7 +76,6 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy.spatial.distance import cdist
-from scipy.special import ndtri
 
 from ._base import BaseSearchCV
 from ._cost import cooling_exponent, cost_cooled, log_fit_times
@@ -424,18 +423,6 @@ def median_clipped_scores(fitness: np.ndarray) -> np.ndarray:
     clipped = np.maximum(np.nan_to_num(f, nan=median), median) - median
     top = clipped.max()
     return clipped / top if top > 0 else clipped
-
-
-def normal_scores(fitness: np.ndarray) -> np.ndarray:
-    """Ranks of ``f`` mapped to standard normal quantiles (NaN ranks last).
-
-    ``Phi^-1((r + 1/2) / n)`` for rank ``r`` (0 = worst): robust to the scale of
-    the scores (a Rosenbrock valley and its 10^5 walls weigh alike).
-    """
-    f = np.nan_to_num(np.asarray(fitness, dtype=float), nan=-np.inf)
-    ranks = np.empty(len(f))
-    ranks[np.argsort(f, kind="stable")] = np.arange(len(f))
-    return ndtri((ranks + 0.5) / len(f))
 
 
 def fit_rbf(points: np.ndarray, values: np.ndarray,
