@@ -23,6 +23,7 @@ from skhpo._genetic import (
     median_clipped_scores,
     mutate,
     mutation_scale,
+    normal_scores,
     numeric_genes,
     predict_rbf,
     prescreen,
@@ -670,6 +671,12 @@ def test_median_clipped_scores_flatten_the_poor_half_and_keep_the_good_values():
     np.testing.assert_allclose(scores, [0, 0, 0, 1, 1 / 6])
     np.testing.assert_array_equal(median_clipped_scores(np.full(3, 2.0)), np.zeros(3))
     np.testing.assert_array_equal(median_clipped_scores(np.full(2, np.nan)), np.zeros(2))
+
+
+def test_normal_scores_keep_the_order_and_rank_nan_last():
+    scores = normal_scores(np.array([3.0, np.nan, -1e6, 10.0]))
+    assert list(np.argsort(scores)) == [1, 2, 0, 3]
+    assert scores.sum() == pytest.approx(0.0)
 
 
 def test_design_mean_recombines_the_best_half():
