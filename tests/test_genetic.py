@@ -687,6 +687,20 @@ def test_design_mean_recombines_the_best_half():
                                weights[0] * genotypes[2] + weights[1] * genotypes[3])
 
 
+@pytest.mark.parametrize("cost_aware", [False, True])
+def test_surrogate_target_is_the_median_clipped_scores(cost_aware, monkeypatch):
+    # the cost trade-off of cost_aware is in normal-score units, so it keeps them
+    import skhpo._genetic as genetic
+    targets, original = [], genetic.fit_rbf
+    monkeypatch.setattr(genetic, "fit_rbf",
+                        lambda points, values: targets.append(values) or original(points, values))
+    strategy = make_strategy(MIXED, 0, n_generations=2, cost_aware=cost_aware)
+    run(strategy, oracle_score)
+    scores = strategy._archive_scores[:8]
+    expected = normal_scores(scores) if cost_aware else median_clipped_scores(scores)
+    np.testing.assert_allclose(np.sort(targets[0]), np.sort(expected))
+
+
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_search_distribution_starts_at_the_recombined_initial_design(asynchronous):
     space = {"x": Real(0, 1), "y": Real(0, 1), "z": Real(0, 1)}
