@@ -542,7 +542,8 @@ class GeneticStrategy(BatchStrategy):
         candidate is kept).
     cost_aware : bool, default=False
         If True, pre-screening ranks candidates by the predicted normal score
-        (the surrogate is then fitted to normal scores of the ranks) minus ``alpha`` times the predicted log fit time (a second RBF surrogate,
+        (the surrogate is then fitted to normal scores of the ranks) minus
+        ``alpha`` times the predicted log fit time (a second RBF surrogate,
         fitted to the log mean fit times of the same evaluated points), with the
         cooling exponent ``alpha`` of :mod:`skhpo._cost` going from 1 after the
         initial population to nearly 0 in the last generation.
