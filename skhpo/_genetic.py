@@ -1213,9 +1213,9 @@ class GeneticSearchCV(BaseSearchCV):
     running candidates with a surrogate refitted to every result so far. The
     search distribution is started at the weighted mean of the best half of
     the finished individuals when the first child is bred and updated after
-    every ``P - E`` finished children. A finished child replaces the worst member if it scores better, so the best
-    are never lost (elitism is implicit). Child ``c`` (0-based, in breeding
-    order) belongs to generation ``1 + c // (P - E)``, so generations have the
+    every ``P - E`` finished children. A finished child replaces the worst
+    member if it scores better, so the best are never lost (elitism is
+    implicit). Child ``c`` (0-based, in breeding order) belongs to generation ``1 + c // (P - E)``, so generations have the
     sizes of the synchronous search; ``history_`` gets an entry when ``P``
     candidates have finished and then after every further ``P - E`` (and the
     last), and ``patience`` counts those entries.
