@@ -1206,19 +1206,19 @@ class GeneticSearchCV(BaseSearchCV):
     workers. The module docstring of ``skhpo._genetic`` says why these
     operators were chosen.
 
-    With ``asynchronous=True`` the first ``P`` candidates are the Sobol design;
-    then every candidate is one child, bred when a worker frees, as above but
-    from the population of individuals finished so far (at most ``P``, filled
-    in the order they finish), and pre-screened against the evaluated and the
-    running candidates with a surrogate refitted to every result so far. The
-    search distribution is started at the weighted mean of the best half of
-    the finished individuals when the first child is bred and updated after
-    every ``P - E`` finished children. A finished child replaces the worst
-    member if it scores better, so the best are never lost (elitism is
-    implicit). Child ``c`` (0-based, in breeding order) belongs to generation ``1 + c // (P - E)``, so generations have the
-    sizes of the synchronous search; ``history_`` gets an entry when ``P``
-    candidates have finished and then after every further ``P - E`` (and the
-    last), and ``patience`` counts those entries.
+    With ``asynchronous=True`` the first ``P`` candidates are the Sobol design; then
+    every candidate is one child, bred when a worker frees, as above but from the
+    population of individuals finished so far (at most ``P``, filled in the order
+    they finish), and pre-screened against the evaluated and the running candidates
+    with a surrogate refitted to every result so far. The search distribution is
+    started at the weighted mean of the best half of the finished individuals when
+    the first child is bred and updated after every ``P - E`` finished children. A
+    finished child replaces the worst member if it scores better, so the best are
+    never lost (elitism is implicit). Child ``c`` (0-based, in breeding order)
+    belongs to generation ``1 + c // (P - E)``, so generations have the sizes of the
+    synchronous search; ``history_`` gets an entry when ``P`` candidates have
+    finished and then after every further ``P - E`` (and the last), and ``patience``
+    counts those entries.
 
     On functions with a known optimum searched through an oracle estimator
     (``benchmarks/bench_genetic_oracle.py``), this search finds better points
