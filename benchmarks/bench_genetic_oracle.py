@@ -268,13 +268,18 @@ def space_for(tool: str, problem: Problem, seed: int) -> dict:
             out[name] = (Categorical(choices) if kind == "cat" else
                          (Real if kind == "real" else Integer)(low, high, prior=prior))
         elif tool == "gasearchcv":
+            # No per-dimension random_state: each would own a generator seeded
+            # alike, so dimensions with the same bounds would draw the same values
+            # and the search would stay on the diagonal x0 = x1 = ..., where
+            # Rosenbrock's optimum lies. Without one, they share the seeded
+            # ``np.random`` and ``random`` streams (see run_tool).
             from sklearn_genetic import space as ga
             if kind == "cat":
-                out[name] = ga.Categorical(choices, random_state=seed)
+                out[name] = ga.Categorical(choices)
             elif kind == "int":
-                out[name] = ga.Integer(low, high, random_state=seed)
+                out[name] = ga.Integer(low, high)
             else:
-                out[name] = ga.Continuous(low, high, random_state=seed,
+                out[name] = ga.Continuous(low, high,
                                           distribution="log-uniform" if log else "uniform")
         elif kind == "cat":
             out[name] = list(choices)

@@ -15,10 +15,12 @@ from skhpo._genetic import (
     _key,
     cma_sample,
     cma_update,
+    design_mean,
     crossover,
     fit_rbf,
     gene_layout,
     margin_stretch,
+    median_clipped_scores,
     mutate,
     mutation_scale,
     normal_scores,
@@ -662,10 +664,59 @@ def test_rbf_interpolates_and_reproduces_linear_functions():
                                1 + 2 * queries[:, 0] - queries[:, 2], atol=1e-5)
 
 
+def test_median_clipped_scores_flatten_the_poor_half_and_keep_the_good_values():
+    # finite median 4: the poor half (NaN included) is the floor 0, the good half
+    # keeps its spacing in value (10 is 6 times as far above the floor as 5)
+    scores = median_clipped_scores(np.array([3.0, np.nan, -1e6, 10.0, 5.0]))
+    np.testing.assert_allclose(scores, [0, 0, 0, 1, 1 / 6])
+    np.testing.assert_array_equal(median_clipped_scores(np.full(3, 2.0)), np.zeros(3))
+    np.testing.assert_array_equal(median_clipped_scores(np.full(2, np.nan)), np.zeros(2))
+
+
 def test_normal_scores_keep_the_order_and_rank_nan_last():
     scores = normal_scores(np.array([3.0, np.nan, -1e6, 10.0]))
     assert list(np.argsort(scores)) == [1, 2, 0, 3]
     assert scores.sum() == pytest.approx(0.0)
+
+
+def test_design_mean_recombines_the_best_half():
+    genotypes = np.array([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [1.0, 1.0], [0.5, 0.5]])
+    fitness = np.array([1.0, np.nan, 3.0, 2.0, -5.0])
+    weights = recombination_weights(5)  # mu = 2: the rows of fitness 3 and 2
+    np.testing.assert_allclose(design_mean(genotypes, fitness),
+                               weights[0] * genotypes[2] + weights[1] * genotypes[3])
+
+
+@pytest.mark.parametrize("cost_aware", [False, True])
+def test_surrogate_target_is_the_median_clipped_scores(cost_aware, monkeypatch):
+    # the cost trade-off of cost_aware is in normal-score units, so it keeps them
+    import skhpo._genetic as genetic
+    targets, original = [], genetic.fit_rbf
+    monkeypatch.setattr(genetic, "fit_rbf",
+                        lambda points, values: targets.append(values) or original(points, values))
+    strategy = make_strategy(MIXED, 0, n_generations=2, cost_aware=cost_aware)
+    run(strategy, oracle_score)
+    scores = strategy._archive_scores[:8]
+    expected = normal_scores(scores) if cost_aware else median_clipped_scores(scores)
+    np.testing.assert_allclose(np.sort(targets[0]), np.sort(expected))
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_search_distribution_starts_at_the_recombined_initial_design(asynchronous):
+    space = {"x": Real(0, 1), "y": Real(0, 1), "z": Real(0, 1)}
+    objective = lambda p: -((p["x"] - 0.8) ** 2 + (p["y"] - 0.3) ** 2)  # noqa: E731
+    if asynchronous:  # one worker: the design is told before the first child is bred
+        strategy = make_async(space, 0, n_generations=2)
+        initial = strategy.ask(8)
+        tell_scores(strategy, initial, np.array([objective(t.params) for t in initial]))
+        strategy.ask(1)
+    else:
+        strategy = make_strategy(space, 0, n_generations=1)
+        initial, _ = run(strategy, objective)
+    points = strategy.space.to_unit([t.params for t in initial])
+    fitness = np.array([objective(t.params) for t in initial])
+    np.testing.assert_allclose(strategy.covariance_.mean, design_mean(points, fitness))
+    assert not np.allclose(strategy.covariance_.mean, points[np.argmax(fitness)])
 
 
 def test_prescreening_keeps_the_predicted_best_new_candidates():
