@@ -114,7 +114,8 @@ class HyperbandStrategy(BatchStrategy):
     other, from the most exploratory, as in BOHB (Falkner et al. 2018): a
     bracket starts once the previous one has finished, so that its candidates
     come from a GP fitted on every rung the earlier brackets measured, the
-    largest budgets included.
+    largest budgets included, with the budget as an input
+    (:mod:`skhpo.bayes._multifidelity`).
 
     Parameters
     ----------
@@ -460,14 +461,14 @@ class HyperbandSearchCV(BaseSearchCV):
         How new candidates are drawn. ``"bayes"`` (BOHB-like): the brackets
         run one after the other, from the most exploratory, and after the
         first bracket two thirds of each new bracket's candidates maximize
-        the expected improvement of the :class:`~skhpo.BayesSearchCV`
-        Gaussian process, and one third are uniform. The process is fitted on
-        the largest budget that is a started bracket's first rung and has at
-        least ``n_columns + 2`` results: a first rung holds candidates from
-        the whole space, the later rungs only promoted ones, all alike. With
-        one iteration of ``max_resources=81``, ``factor=3`` and a space of up
-        to 25 columns, 43 of the 143 new candidates are model-based (15 of 49
-        for ``max_resources=27``).
+        the expected improvement, at ``max_resources``, of a Gaussian process
+        fitted on the results of every rung so far, with the log budget as an
+        extra input (multi-fidelity, as in FABOLAS [3]_); one third are
+        uniform. The cheap rungs hold most of the results, and the budget
+        input lets the process tell how the scores change with the budget.
+        The process needs ``n_columns + 3`` finite scores. With one iteration
+        of ``max_resources=81`` and ``factor=3``, 43 of the 143 new candidates
+        are model-based (15 of 49 for ``max_resources=27``).
         With ``asynchronous=True`` a bracket's candidates are drawn when it
         starts, from the results known then.
     scoring : str, callable, list, tuple or dict, default=None
@@ -618,6 +619,8 @@ feature_names_in_
        Bandit-Based Approach to Hyperparameter Optimization", JMLR 18(185), 2018.
     .. [2] Falkner, Klein, Hutter, "BOHB: Robust and Efficient Hyperparameter
        Optimization at Scale", ICML 2018.
+    .. [3] Klein, Falkner, Bartels, Hennig, Hutter, "Fast Bayesian Optimization
+       of Machine Learning Hyperparameters on Large Datasets", AISTATS 2017.
 
     Examples
     --------
