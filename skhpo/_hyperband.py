@@ -33,7 +33,15 @@ from ._incremental import (
 )
 from ._sklearn_compat import Interval, StrOptions
 from ._strategy import BatchStrategy, Trial
-from .bayes._strategy import BayesStrategy
+from .bayes._gp import GaussianProcess
+from .bayes._multifidelity import (
+    N_CENTRES,
+    at_full_resource,
+    candidate_pool,
+    multifidelity_training_data,
+    propose_at_full_resource,
+)
+from .bayes._strategy import N_RESTARTS
 from .integration._skorch import is_skorch_net, warn_about_search_pitfalls
 
 __all__ = ["AsyncHyperbandStrategy", "HyperbandSearchCV", "HyperbandStrategy", "hyperband_schedule"]
@@ -106,7 +114,8 @@ class HyperbandStrategy(BatchStrategy):
     other, from the most exploratory, as in BOHB (Falkner et al. 2018): a
     bracket starts once the previous one has finished, so that its candidates
     come from a GP fitted on every rung the earlier brackets measured, the
-    largest budgets included.
+    largest budgets included, with the budget as an input
+    (:mod:`skhpo.bayes._multifidelity`).
 
     Parameters
     ----------
@@ -141,7 +150,6 @@ class HyperbandStrategy(BatchStrategy):
             for it in range(n_iterations) for k, rungs in enumerate(self.schedule)
         ]
         self.results: dict[int, list[tuple[dict, float]]] = defaultdict(list)
-        self._first_rung_resources: set[int] = set()
         self._asked: list[_Bracket] = []
 
     @property
@@ -189,8 +197,6 @@ class HyperbandStrategy(BatchStrategy):
         """Record a rung's scores and keep its top ``n_{i+1}`` finite scores."""
         resource = bracket.rungs[bracket.rung][1]
         self.results[resource].extend(zip(bracket.params, scores))
-        if bracket.rung == 0:
-            self._first_rung_resources.add(resource)
         bracket.waiting = False
         keep: list[int] = []
         if bracket.rung + 1 < len(bracket.rungs):
@@ -205,32 +211,34 @@ class HyperbandStrategy(BatchStrategy):
             self.release(dropped)
 
     def _sample(self, n: int) -> list[dict]:
-        """``n`` new candidates: uniform, or BOHB-like from a GP when asked to."""
+        """``n`` new candidates: uniform, or a share of them from a GP when asked to."""
         data = self._model_data() if self.sampler == "bayes" else None
         if data is None:  # a finite space gives each bracket distinct candidates
             return self.space.sample(n, self.rng, distinct=True)
-        n_model = n - int(n * RANDOM_FRACTION)
-        optimizer = BayesStrategy(self.space, self.rng, n_iter=n_model,
-                                  n_initial_points=0, n_points=n_model)
-        optimizer.tell_batch([Trial(p) for p, _ in data], np.array([s for _, s in data]))
-        proposed = [trial.params for trial in optimizer.ask()]
+        X, y = data
+        gp = GaussianProcess(X.shape[1], self.rng, n_restarts=N_RESTARTS).fit(X, y)
+        observed = X[:, :-1]
+        predicted, _ = gp.predict(at_full_resource(observed))
+        centres = observed[np.argsort(-predicted, kind="stable")[:N_CENTRES]]
+        pool = candidate_pool(self.space, centres, observed, self.rng)
+        picks = propose_at_full_resource(gp, predicted.max(), pool,
+                                         n - int(n * RANDOM_FRACTION))
+        proposed = self.space.from_unit(pool[picks])
         return proposed + self.space.sample(n - len(proposed), self.rng, distinct=True,
                                             exclude=proposed)
 
-    def _model_data(self) -> list[tuple[dict, float]] | None:
-        """Results of the largest resource that is some started bracket's first rung
-        and has at least ``n_columns + 2`` finite scores.
-
-        A bracket's first rung scores candidates drawn over the whole space; the
-        other rungs hold only promoted candidates, all alike, from which a GP
-        learns nothing about the rest of the space (its expected improvement
-        then spreads the proposals away from them).
-        """
-        for resource in sorted(self._first_rung_resources, reverse=True):
-            data = self.results[resource]
-            if sum(np.isfinite(s) for _, s in data) >= self.space.n_columns + 2:
-                return data
-        return None
+    def _model_data(self) -> tuple[np.ndarray, np.ndarray] | None:
+        """:func:`~skhpo.bayes._multifidelity.multifidelity_training_data` of every
+        result so far, or None with fewer than ``n_columns + 3`` finite scores (the
+        GP has one column more than the encoding, for the resource)."""
+        params = [p for results in self.results.values() for p, _ in results]
+        scores = np.array([s for results in self.results.values() for _, s in results])
+        if np.isfinite(scores).sum() < self.space.n_columns + 3:
+            return None
+        resources = np.repeat(list(self.results), [len(r) for r in self.results.values()])
+        budgets = [r for rungs in self.schedule for _, r in rungs]
+        return multifidelity_training_data(self.space.to_unit(params), resources, scores,
+                                           min(budgets), max(budgets))
 
 
 @dataclass
@@ -351,8 +359,6 @@ class AsyncHyperbandStrategy(HyperbandStrategy):
         rung = self._ladders[b][i]
         rung.scores[trial_id] = float(score)
         self.results[rung.resource].append((self._params[trial_id], float(score)))
-        if i == 0:
-            self._first_rung_resources.add(rung.resource)
         self._close_rungs(b)
 
     def _close_rungs(self, b: int) -> None:
@@ -455,14 +461,14 @@ class HyperbandSearchCV(BaseSearchCV):
         How new candidates are drawn. ``"bayes"`` (BOHB-like): the brackets
         run one after the other, from the most exploratory, and after the
         first bracket two thirds of each new bracket's candidates maximize
-        the expected improvement of the :class:`~skhpo.BayesSearchCV`
-        Gaussian process, and one third are uniform. The process is fitted on
-        the largest budget that is a started bracket's first rung and has at
-        least ``n_columns + 2`` results: a first rung holds candidates from
-        the whole space, the later rungs only promoted ones, all alike. With
-        one iteration of ``max_resources=81``, ``factor=3`` and a space of up
-        to 25 columns, 43 of the 143 new candidates are model-based (15 of 49
-        for ``max_resources=27``).
+        the expected improvement, at ``max_resources``, of a Gaussian process
+        fitted on the results of every rung so far, with the log budget as an
+        extra input (multi-fidelity, as in FABOLAS [3]_); one third are
+        uniform. The cheap rungs hold most of the results, and the budget
+        input lets the process tell how the scores change with the budget.
+        The process needs ``n_columns + 3`` finite scores. With one iteration
+        of ``max_resources=81`` and ``factor=3``, 43 of the 143 new candidates
+        are model-based (15 of 49 for ``max_resources=27``).
         With ``asynchronous=True`` a bracket's candidates are drawn when it
         starts, from the results known then.
     scoring : str, callable, list, tuple or dict, default=None
@@ -613,6 +619,8 @@ feature_names_in_
        Bandit-Based Approach to Hyperparameter Optimization", JMLR 18(185), 2018.
     .. [2] Falkner, Klein, Hutter, "BOHB: Robust and Efficient Hyperparameter
        Optimization at Scale", ICML 2018.
+    .. [3] Klein, Falkner, Bartels, Hennig, Hutter, "Fast Bayesian Optimization
+       of Machine Learning Hyperparameters on Large Datasets", AISTATS 2017.
 
     Examples
     --------

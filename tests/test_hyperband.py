@@ -24,6 +24,16 @@ from skhpo._hyperband import (
 )
 from skhpo._incremental import IncrementalEvaluator
 from skhpo._strategy import Trial
+from skhpo.bayes._gp import GaussianProcess
+from skhpo.bayes._multifidelity import (
+    N_PER_CENTRE,
+    at_full_resource,
+    candidate_pool,
+    multifidelity_training_data,
+    propose_at_full_resource,
+    resource_column,
+)
+from skhpo.bayes._strategy import is_seen, row_keys
 from skhpo.testing import SearchCVContract, assert_same_results
 from conftest import tell_scores
 
@@ -201,23 +211,78 @@ def test_bayes_sampler_runs_the_brackets_one_after_the_other():
     assert [b.pop() for b in brackets] == [0, 0, 0, 0, 1, 1, 1, 2, 2, 3]
 
 
-def test_bayes_sampler_models_first_rungs_not_only_promoted_candidates():
+def test_bayes_sampler_models_every_rung_with_a_resource_column():
     strategy = HyperbandStrategy(Space(ALPHA), np.random.RandomState(0), max_resources=27,
                                  sampler="bayes")
-    data_sizes = []
+    data = []
     sample = strategy._sample
 
     def recording_sample(n):
-        data = strategy._model_data()
-        data_sizes.append(None if data is None else len(data))
+        data.append(strategy._model_data())
         return sample(n)
 
     strategy._sample = recording_sample
     run(strategy, lambda t: -abs(np.log10(t.params["alpha"]) + 3))
-    # bracket 0 starts unmodelled; then the first rungs at r=1 (27 results), r=3
-    # (9 promoted + 12 new) and r=9 (3 + 4 promoted + 6 new), never the 1-4
-    # promoted candidates at the largest budget alone
-    assert data_sizes == [None, 27, 21, 13]
+    # bracket 0 starts unmodelled; then every result so far: 27 + 9 + 3 + 1 of
+    # bracket 0, + 12 + 4 + 1 of bracket 1, + 6 + 2 of bracket 2
+    assert data[0] is None
+    assert [len(X) for X, _ in data[1:]] == [40, 57, 65]
+    X, _ = data[-1]
+    assert X.shape[1] == 2
+    np.testing.assert_allclose(np.unique(X[:, 1]), [0, 1 / 3, 2 / 3, 1])
+
+
+def test_resource_column_is_the_log_budget_scaled_to_the_unit_interval():
+    np.testing.assert_allclose(resource_column([1, 3, 9, 27, 81], 1, 81),
+                               [0, 0.25, 0.5, 0.75, 1])
+    np.testing.assert_allclose(resource_column([2, 6], 2, 6), [0, 1])
+    np.testing.assert_array_equal(resource_column([5, 5], 5, 5), [1, 1])
+
+
+def test_multifidelity_training_data_appends_the_resource_and_ranks_failures_last():
+    points = np.array([[0.1, 0.2], [0.3, 0.4], [0.5, 0.6], [0.7, 0.8]])
+    X, y = multifidelity_training_data(points, np.array([1, 3, 9, 9]),
+                                       np.array([0.5, np.nan, 0.7, 0.9]), 1, 9)
+    np.testing.assert_array_equal(X[:, :2], points)
+    np.testing.assert_allclose(X[:, 2], [0, 0.5, 1, 1])
+    assert y[1] == y[0] < y[2] < y[3]
+    assert abs(y.mean()) < 1e-12 and abs(y.std() - 1) < 1e-12
+
+
+def test_multifidelity_gp_learns_the_budget_and_proposes_at_the_full_one():
+    # the full budget (t = 1) scores 1 more everywhere; the optimum is at u = 0.3
+    rng = np.random.RandomState(0)
+    u = rng.uniform(size=(40, 1))
+    t = np.repeat([0.0, 0.5, 1.0], [30, 7, 3])
+    X = np.column_stack([u, t])
+    gp = GaussianProcess(2, rng).fit(X, -((u[:, 0] - 0.3) ** 2) * 10 + t)
+    grid = np.linspace(0, 1, 101)[:, None]
+    full, _ = gp.predict(at_full_resource(grid))
+    low, _ = gp.predict(np.column_stack([grid, np.zeros(101)]))
+    assert np.all(full > low)
+    incumbent = gp.predict(at_full_resource(u))[0].max()
+    picks = propose_at_full_resource(gp, incumbent, grid, 4)
+    assert len(set(picks.tolist())) == 4  # the kriging believer spreads the batch
+    assert abs(grid[picks[0], 0] - 0.3) < 0.1
+    assert len(propose_at_full_resource(gp, incumbent, grid[:2], 4)) == 2
+    assert len(propose_at_full_resource(gp, incumbent, grid[:0], 4)) == 0
+
+
+def test_candidate_pool_is_distinct_and_leaves_out_measured_points():
+    rng = np.random.RandomState(0)
+    grid_space = Space({"a": [1, 2, 3], "b": ["x", "y"]})
+    seen = grid_space.to_unit([{"a": 1, "b": "x"}, {"a": 3, "b": "y"}])
+    pool = candidate_pool(grid_space, seen, seen, rng)
+    assert len(pool) == 4 and not is_seen(pool, seen).any()
+    assert len(set(row_keys(pool))) == 4
+    space = Space({**ALPHA, "n": [1, 2]})
+    seen = space.to_unit(space.sample(5, rng))
+    pool = candidate_pool(space, seen, seen, rng)
+    assert len(set(row_keys(pool))) == len(pool) > 1000
+    assert not is_seen(pool, seen).any()
+    # local candidates: the perturbations at the smallest scale stay near a centre
+    near = np.abs(pool[:, 0] - seen[0, 0]) < 0.02
+    assert near.sum() >= N_PER_CENTRE
 
 
 # -- resource accounting: promoted models continue -----------------------------
