@@ -100,7 +100,7 @@ def make_task(task, seed, hgb_max_iter):
     return estimator, split
 
 
-def space_for(tool, task, seed):
+def space_for(tool, task):
     out = {}
     for name, kind, low, high, log in SPACES[task]:
         if tool == "skhpo":
@@ -110,8 +110,10 @@ def space_for(tool, task, seed):
         elif tool.startswith("gasearchcv"):
             from sklearn_genetic.space import Continuous, Integer
             cls = Continuous if kind == "real" else Integer
-            out[name] = cls(low, high, distribution="log-uniform" if log else "uniform",
-                            random_state=seed)
+            # No per-dimension random_state: each would own a generator seeded
+            # alike, so dimensions would draw the same quantile; all share the
+            # global streams that make_search seeds.
+            out[name] = cls(low, high, distribution="log-uniform" if log else "uniform")
         elif kind == "real":
             out[name] = stats.loguniform(low, high) if log else stats.uniform(low, high - low)
         else:
@@ -120,7 +122,7 @@ def space_for(tool, task, seed):
 
 
 def make_search(tool, task, estimator, cv, seed, args):
-    space = space_for(tool, task, seed)
+    space = space_for(tool, task)
     if tool == "skhpo":
         from skhpo import GeneticSearchCV
         return GeneticSearchCV(estimator, space, population_size=10,
