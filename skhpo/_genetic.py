@@ -455,18 +455,29 @@ def fit_rbf(points: np.ndarray, values: np.ndarray,
     Solves ``[[Phi + ridge I, P], [P^T, 0]] [lam; c] = [values; 0]`` with
     ``Phi_ij = |x_i - x_j|^3`` and ``P = [1, X]``; ``points`` has shape
     ``(n, d)``. Returns ``(points, lam, c)`` for :func:`predict_rbf`.
+
+    A column on which all points agree (a gene the search has settled) has no
+    slope to fit: it is left out of ``P`` and its coefficient in ``c`` is 0.
+    Kept, it would make the system singular, and the least-squares fallback
+    would both cost an SVD and give the surrogate an arbitrary trend along that
+    column.
     """
     n, d = points.shape
-    tail = np.hstack([np.ones((n, 1)), points])
-    system = np.zeros((n + d + 1, n + d + 1))
+    varying = np.ptp(points, axis=0) > 0
+    tail = np.hstack([np.ones((n, 1)), points[:, varying]])
+    k = tail.shape[1]
+    system = np.zeros((n + k, n + k))
     system[:n, :n] = cdist(points, points) ** 3 + ridge * np.eye(n)
     system[:n, n:], system[n:, :n] = tail, tail.T
-    rhs = np.concatenate([values, np.zeros(d + 1)])
+    rhs = np.concatenate([values, np.zeros(k)])
     try:  # an LU solve is several times faster than lstsq's SVD
         solution = np.linalg.solve(system, rhs)
     except np.linalg.LinAlgError:  # points on a hyperplane leave the tail singular
         solution = np.linalg.lstsq(system, rhs, rcond=None)[0]
-    return points, solution[:n], solution[n:]
+    linear = np.zeros(d + 1)
+    linear[0] = solution[n]
+    linear[1:][varying] = solution[n + 1:]
+    return points, solution[:n], linear
 
 
 def predict_rbf(model: tuple[np.ndarray, np.ndarray, np.ndarray],

@@ -664,6 +664,22 @@ def test_rbf_interpolates_and_reproduces_linear_functions():
                                1 + 2 * queries[:, 0] - queries[:, 2], atol=1e-5)
 
 
+def test_rbf_has_no_trend_along_a_column_on_which_all_points_agree():
+    # a settled gene (column 1 constant at 0.3): the surrogate must interpolate the
+    # points and be symmetric about 0.3 along that column, with no invented slope
+    rng = np.random.RandomState(0)
+    points = np.column_stack([rng.uniform(size=12), np.full(12, 0.3), rng.uniform(size=12)])
+    values = np.sin(6 * points[:, 0]) + points[:, 2]
+    model = fit_rbf(points, values)
+    np.testing.assert_allclose(predict_rbf(model, points), values, atol=1e-5)
+    assert model[2][2] == 0.0
+    queries = rng.uniform(size=(5, 3))
+    above, below = queries.copy(), queries.copy()
+    above[:, 1], below[:, 1] = 0.3 + 0.2, 0.3 - 0.2
+    np.testing.assert_allclose(predict_rbf(model, above), predict_rbf(model, below),
+                               atol=1e-9)
+
+
 def test_median_clipped_scores_flatten_the_poor_half_and_keep_the_good_values():
     # finite median 4: the poor half (NaN included) is the floor 0, the good half
     # keeps its spacing in value (10 is 6 times as far above the floor as 5)
