@@ -12,7 +12,14 @@ A variant is ``base`` or ``+``-joined settings applied on top of the current cod
 - ``rel=R``: relative improvement that counts as a success;
 - ``pert=C``: ``PERTURBED_COLUMNS``;
 - ``linit=L`` / ``lmin=L``: initial / minimum side length;
-- ``notr``: no trust region (global candidates, no kernel priors).
+- ``notr``: no trust region (global candidates, no kernel priors);
+- ``noregion``: no trust region, with the kernel priors;
+- ``prior=S``: the kernel priors with the length-scale term replaced by a
+  log-normal ``log l ~ N(sqrt2 + log(d) / 2 + log S, 3)`` (Hvarfner et al. 2024);
+- ``gcomp=P``: ``GLOBAL_POINTS_PER_COLUMN`` (0: global candidates from the start);
+- ``ncand=N`` / ``npolish=N`` / ``piter=N``: ``N_CANDIDATES`` / ``N_POLISH`` /
+  ``POLISH_MAX_ITER``;
+- ``axis=N``: ``AXIS_CANDIDATES`` (moves of the best point along one column).
 
 Usage::
 
