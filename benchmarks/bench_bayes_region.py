@@ -108,7 +108,7 @@ def apply(variant):
         elif key == "npolish":
             strategy_module.N_POLISH = int(value)
         elif key == "axis":
-            region_module.AXIS_CANDIDATES = int(value)
+            strategy_module.AXIS_CANDIDATES = int(value)
         elif key == "piter":
             strategy_module.POLISH_MAX_ITER = int(value)
         elif key == "noregion":  # global candidates only, with the kernel priors

@@ -35,13 +35,13 @@ from .._strategy import BatchStrategy, Trial
 from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITION_GRADIENTS, ACQUISITIONS
 from ._gp import GaussianProcess, kernel_log_prior, standardize, warp_scores
-from . import _trust_region
 from ._trust_region import (TrustRegion, axis_candidates, global_proposal_competes,
                             region_candidates)
 
 __all__ = ["AsyncBayesStrategy", "BayesStrategy"]
 
 N_CANDIDATES = 1024  # quasi-random candidates scored per proposal
+AXIS_CANDIDATES = 512  # with a trust region: the best point moved along one column
 N_POLISH = 3  # best candidates refined by L-BFGS-B on their continuous columns
 POLISH_MAX_ITER = 30  # L-BFGS-B iterations of that refinement
 LOCAL_SCALES = (0.1, 0.02, 0.004)  # std of the perturbations of the best points
@@ -346,7 +346,7 @@ class BayesStrategy(BatchStrategy):
                 pools.append(self._scored_pool(gp, best, self._candidates()))
             axis = self.space.round_unit(axis_candidates(
                 self.X_[np.nanargmax(self.y_)], np.flatnonzero(self._continuous),
-                _trust_region.AXIS_CANDIDATES, self.rng))
+                AXIS_CANDIDATES, self.rng))
             pools.append((axis, self._acquire(gp, best, axis)))
         candidates = np.vstack([points for points, _ in pools])
         values = np.concatenate([pool_values for _, pool_values in pools])

@@ -30,12 +30,12 @@ Once the region has restarted or the history holds more than
 over the whole space compete with the region's for each proposal, so that a
 region stuck in a local basin can be left (``benchmarks/results/bayes_hd_400.md``).
 
-Besides, ``AXIS_CANDIDATES`` points that differ from the centre in one
-continuous column, set anywhere in ``[0, 1]`` (:func:`axis_candidates`), compete
-from the first proposal: a column whose better basin lies outside the region is
-reached in one step, which neither the region (bounded) nor the global
-candidates (every column changed) offer
-(``benchmarks/results/bayes_levy20.md``).
+Besides, points that differ from the centre in one continuous column, set
+anywhere in ``[0, 1]`` (:func:`axis_candidates`), compete from the first
+proposal: a column whose better basin lies outside the region is reached in one
+step, which neither the region (bounded) nor the global candidates (every column
+changed) offer (``benchmarks/results/bayes_levy20.md``: median regret on Levy in
+20 dimensions 2.80 against 4.14 at 400 evaluations, 10 seeds).
 """
 
 from __future__ import annotations
@@ -53,7 +53,6 @@ PERTURBED_COLUMNS = 5  # expected number of columns a candidate changes
 RELATIVE_IMPROVEMENT = 1e-3  # what counts as a success: beating the best by this much
 GLOBAL_POINTS_PER_COLUMN = 10  # told points per continuous column from which global
 GLOBAL_COLUMNS_CAP = 10  # candidates compete with the region's, counting at most this many columns
-AXIS_CANDIDATES = 512  # centre with one continuous column moved anywhere, per proposal
 
 
 class TrustRegion:
