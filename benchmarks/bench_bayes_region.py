@@ -12,7 +12,14 @@ A variant is ``base`` or ``+``-joined settings applied on top of the current cod
 - ``rel=R``: relative improvement that counts as a success;
 - ``pert=C``: ``PERTURBED_COLUMNS``;
 - ``linit=L`` / ``lmin=L``: initial / minimum side length;
-- ``notr``: no trust region (global candidates, no kernel priors).
+- ``notr``: no trust region (global candidates, no kernel priors);
+- ``noregion``: no trust region, with the kernel priors;
+- ``prior=S``: the kernel priors with the length-scale term replaced by a
+  log-normal ``log l ~ N(sqrt2 + log(d) / 2 + log S, 3)`` (Hvarfner et al. 2024);
+- ``gcomp=P``: ``GLOBAL_POINTS_PER_COLUMN`` (0: global candidates from the start);
+- ``ncand=N`` / ``npolish=N`` / ``piter=N``: ``N_CANDIDATES`` / ``N_POLISH`` /
+  ``POLISH_MAX_ITER``;
+- ``axis=N``: ``AXIS_CANDIDATES`` (moves of the best point along one column).
 
 Usage::
 
@@ -35,9 +42,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from bench_bayes_cost import function_spec  # noqa: E402
 
+import skhpo.bayes._gp as gp_module  # noqa: E402
 import skhpo.bayes._strategy as strategy_module  # noqa: E402
 import skhpo.bayes._trust_region as region_module  # noqa: E402
 from skhpo.space import Real, Space  # noqa: E402
+
+
+NO_REGION = False
 
 
 def run(name, seed, n_evals):
@@ -46,6 +57,8 @@ def run(name, seed, n_evals):
     space = Space({f"x{i}": Real(lo, hi) for i, (lo, hi) in enumerate(bounds)})
     strategy = strategy_module.BayesStrategy(space, np.random.RandomState(seed),
                                              n_iter=n_evals, n_initial_points=10, n_points=1)
+    if NO_REGION:
+        strategy.trust_region_ = None
     best = np.inf
     while trials := strategy.ask(1):
         for trial in trials:
@@ -74,6 +87,33 @@ def apply(variant):
             region_module.SUCCESS_TOLERANCE = int(value)
         elif key in constants:
             setattr(region_module, constants[key], float(value))
+        elif key == "prior":  # log-normal length scales centred on exp(sqrt2 + log(k)/2) * SCALE
+            scale = float(value)
+
+            def log_prior(theta, scale=scale):
+                value_, gradient = gp_module.kernel_log_prior(theta)
+                d = len(theta) - 2
+                mu, variance = np.sqrt(2.0) + 0.5 * np.log(d) + np.log(scale), 3.0
+                log_lengths = theta[1:-1]
+                value_ += 0.1 * np.sum(np.exp(2 * log_lengths) + np.exp(-2 * log_lengths))
+                value_ -= 0.5 * np.sum((log_lengths - mu) ** 2) / variance
+                gradient = gradient.copy()
+                gradient[1:-1] = -(log_lengths - mu) / variance
+                return value_, gradient
+            strategy_module.kernel_log_prior = log_prior
+        elif key == "gcomp":
+            region_module.GLOBAL_POINTS_PER_COLUMN = float(value)
+        elif key == "ncand":
+            strategy_module.N_CANDIDATES = int(value)
+        elif key == "npolish":
+            strategy_module.N_POLISH = int(value)
+        elif key == "axis":
+            strategy_module.AXIS_CANDIDATES = int(value)
+        elif key == "piter":
+            strategy_module.POLISH_MAX_ITER = int(value)
+        elif key == "noregion":  # global candidates only, with the kernel priors
+            global NO_REGION
+            NO_REGION = True
         elif key == "notr":
             strategy_module.TRUST_REGION_MIN_COLUMNS = 10**9
         else:

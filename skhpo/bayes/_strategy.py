@@ -20,7 +20,8 @@ evaluations, median regret 4.9 against 15.5 with maximum likelihood on Ackley in
 10 dimensions, 13.7 against 68.5 on Levy in 20). Once the region has restarted
 or the history is long (:func:`._trust_region.global_proposal_competes`), the
 candidates over the whole space compete with the region's, scored with the same
-acquisition, and the proposal is the best of both.
+acquisition, and the proposal is the best of both; moves of the best point along
+one column (:func:`._trust_region.axis_candidates`) always compete.
 """
 
 from __future__ import annotations
@@ -34,11 +35,13 @@ from .._strategy import BatchStrategy, Trial
 from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITION_GRADIENTS, ACQUISITIONS
 from ._gp import GaussianProcess, kernel_log_prior, standardize, warp_scores
-from ._trust_region import TrustRegion, global_proposal_competes, region_candidates
+from ._trust_region import (TrustRegion, axis_candidates, global_proposal_competes,
+                            region_candidates)
 
 __all__ = ["AsyncBayesStrategy", "BayesStrategy"]
 
 N_CANDIDATES = 1024  # quasi-random candidates scored per proposal
+AXIS_CANDIDATES = 512  # with a trust region: the best point moved along one column
 N_POLISH = 3  # best candidates refined by L-BFGS-B on their continuous columns
 POLISH_MAX_ITER = 30  # L-BFGS-B iterations of that refinement
 LOCAL_SCALES = (0.1, 0.02, 0.004)  # std of the perturbations of the best points
@@ -341,6 +344,10 @@ class BayesStrategy(BatchStrategy):
             pools = [self._scored_pool(gp, best, *self._region_candidates(gp))]
             if global_proposal_competes(len(self.y_), region.n_dims, region.n_restarts):
                 pools.append(self._scored_pool(gp, best, self._candidates()))
+            axis = self.space.round_unit(axis_candidates(
+                self.X_[np.nanargmax(self.y_)], np.flatnonzero(self._continuous),
+                AXIS_CANDIDATES, self.rng))
+            pools.append((axis, self._acquire(gp, best, axis)))
         candidates = np.vstack([points for points, _ in pools])
         values = np.concatenate([pool_values for _, pool_values in pools])
         seen = np.vstack([self.X_, pending])

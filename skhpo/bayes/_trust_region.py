@@ -29,6 +29,13 @@ Once the region has restarted or the history holds more than
 ``GLOBAL_COLUMNS_CAP`` columns (:func:`global_proposal_competes`), candidates
 over the whole space compete with the region's for each proposal, so that a
 region stuck in a local basin can be left (``benchmarks/results/bayes_hd_400.md``).
+
+Besides, points that differ from the centre in one continuous column, set
+anywhere in ``[0, 1]`` (:func:`axis_candidates`), compete from the first
+proposal: a column whose better basin lies outside the region is reached in one
+step, which neither the region (bounded) nor the global candidates (every column
+changed) offer (``benchmarks/results/bayes_levy20.md``: median regret on Levy in
+20 dimensions 2.80 against 4.14 at 400 evaluations, 10 seeds).
 """
 
 from __future__ import annotations
@@ -37,8 +44,8 @@ import math
 
 import numpy as np
 
-__all__ = ["TrustRegion", "global_proposal_competes", "perturbation_probability",
-           "region_candidates"]
+__all__ = ["TrustRegion", "axis_candidates", "global_proposal_competes",
+           "perturbation_probability", "region_candidates"]
 
 LENGTH_INIT, LENGTH_MIN, LENGTH_MAX = 0.8, 0.5**7, 1.6
 SUCCESS_TOLERANCE = 3
@@ -132,3 +139,14 @@ def global_proposal_competes(n_told: int, n_continuous: int, n_restarts: int) ->
     """
     return n_restarts >= 1 or n_told > GLOBAL_POINTS_PER_COLUMN * min(n_continuous,
                                                                       GLOBAL_COLUMNS_CAP)
+
+
+def axis_candidates(centre: np.ndarray, columns: np.ndarray, n: int,
+                    rng: np.random.RandomState) -> np.ndarray:
+    """``n`` copies of ``centre`` (shape (d,)), each with one of ``columns``
+    (indices, drawn uniformly) set to a uniform value in ``[0, 1]``.
+    Returns shape (n, d)."""
+    points = np.tile(centre, (n, 1))
+    rows = np.arange(n)
+    points[rows, rng.choice(columns, size=n)] = rng.uniform(size=n)
+    return points
