@@ -35,6 +35,9 @@ Usage::
         --out benchmarks/results/cost_aware
 
 writes ``<out>.csv`` (one row per run, appended as runs finish) and ``<out>.md``.
+``--tune-max-iter H`` also searches ``max_iter`` (log-uniform integer in ``[10, H]``),
+a parameter that sets most of the fit time and that a higher ``learning_rate`` can
+make up for: a task on which cheap and expensive candidates can score alike.
 ``--summarize`` only rebuilds the table from the CSV.
 """
 
@@ -92,27 +95,35 @@ class Trajectory(SearchCallback):
         return False
 
 
-def make_search(arm, seed, n_iter, hgb_max_iter, callback):
+def search_space(tune_max_iter=None):
+    """SPACE, plus ``max_iter`` log-uniform in [10, tune_max_iter] when given."""
+    if tune_max_iter is None:
+        return SPACE
+    return {**SPACE, "max_iter": Integer(10, tune_max_iter, prior="log-uniform")}
+
+
+def make_search(arm, seed, n_iter, hgb_max_iter, callback, tune_max_iter=None):
+    space = search_space(tune_max_iter)
     estimator = HistGradientBoostingClassifier(early_stopping=False, max_iter=hgb_max_iter,
                                                random_state=0)
     common = dict(cv=StratifiedKFold(N_SPLITS, shuffle=True, random_state=seed), n_jobs=1,
                   random_state=seed, callbacks=[callback],
                   cost_aware=arm.endswith("-cost"))
     if arm.startswith("bayes"):
-        return BayesSearchCV(estimator, SPACE, n_iter=n_iter, n_points=2, **common)
+        return BayesSearchCV(estimator, space, n_iter=n_iter, n_points=2, **common)
     # P + (P - 1)(G - 1) evaluations: 5 + 4 * 9 = 41 for n_iter = 40
     n_generations = 1 + int(np.ceil((n_iter - 5) / 4))
-    return GeneticSearchCV(estimator, SPACE, population_size=5,
+    return GeneticSearchCV(estimator, space, population_size=5,
                            n_generations=n_generations, **common)
 
 
-def run_one(arm, seed, n_iter, hgb_max_iter):
+def run_one(arm, seed, n_iter, hgb_max_iter, tune_max_iter=None):
     X, y = make_classification(n_samples=5000, n_features=30, n_informative=10,
                                random_state=0)
     X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y,
                                               random_state=seed)
     trajectory = Trajectory()
-    search = make_search(arm, seed, n_iter, hgb_max_iter, trajectory)
+    search = make_search(arm, seed, n_iter, hgb_max_iter, trajectory, tune_max_iter)
     wall, cpu = time.perf_counter(), time.process_time()
     search.fit(X_tr, y_tr)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -123,7 +134,8 @@ def run_one(arm, seed, n_iter, hgb_max_iter):
                 cpu_time_s=cpu,
                 fit_time_s=float(np.nansum(results["mean_fit_time"]) * N_SPLITS),
                 trajectory=json.dumps(trajectory.points), n_iter=n_iter,
-                hgb_max_iter=hgb_max_iter)
+                hgb_max_iter=(hgb_max_iter if tune_max_iter is None
+                              else f"10-{tune_max_iter}"))
 
 
 def time_to_reach(trajectory, target):
@@ -219,6 +231,8 @@ def main(argv=None):
     parser.add_argument("--seeds", nargs="+", type=int, default=list(range(10)))
     parser.add_argument("--n-iter", type=int, default=40)
     parser.add_argument("--hgb-max-iter", type=int, default=50)
+    parser.add_argument("--tune-max-iter", type=int, default=None,
+                        help="also search max_iter, log-uniform in [10, this]")
     parser.add_argument("--out", default="benchmarks/results/cost_aware")
     parser.add_argument("--summarize", action="store_true")
     args = parser.parse_args(argv)
@@ -231,7 +245,8 @@ def main(argv=None):
             writer.writeheader()
             for seed in args.seeds:
                 for arm in args.arms:
-                    writer.writerow(run_one(arm, seed, args.n_iter, args.hgb_max_iter))
+                    writer.writerow(run_one(arm, seed, args.n_iter, args.hgb_max_iter,
+                                            args.tune_max_iter))
                     fh.flush()
     table = summarize(pd.read_csv(csv_path))
     md_path.write_text(table)
