@@ -26,14 +26,13 @@ from skhpo._incremental import IncrementalEvaluator
 from skhpo._strategy import Trial
 from skhpo.bayes._gp import GaussianProcess
 from skhpo.bayes._multifidelity import (
-    N_PER_CENTRE,
     at_full_resource,
     candidate_pool,
     multifidelity_training_data,
     propose_at_full_resource,
     resource_column,
 )
-from skhpo.bayes._strategy import is_seen, row_keys
+from skhpo.bayes._strategy import N_PER_CENTRE, is_seen, row_keys
 from skhpo.testing import SearchCVContract, assert_same_results
 from conftest import tell_scores
 

@@ -28,13 +28,10 @@ import numpy as np
 from ..space import MAX_GRID_SIZE, Space
 from ._acquisition import log_expected_improvement
 from ._gp import GaussianProcess, standardize, warp_scores
-from ._strategy import LOCAL_SCALES, N_CANDIDATES, is_seen, row_keys
+from ._strategy import N_CENTRES, is_seen, row_keys, sobol_and_local_candidates
 
 __all__ = ["N_CENTRES", "at_full_resource", "candidate_pool", "multifidelity_training_data",
            "propose_at_full_resource", "resource_column"]
-
-N_CENTRES = 5  # points with the best predicted score that local candidates perturb
-N_PER_CENTRE = 16  # local candidates per centre and scale
 
 
 def resource_column(resources: np.ndarray, min_resources: int,
@@ -77,16 +74,13 @@ def candidate_pool(space: Space, centres: np.ndarray, seen: np.ndarray,
     """Distinct encoded candidates that are not rows of ``seen``, shape (<= m, d).
 
     A finite space of at most ``MAX_GRID_SIZE`` points gives its whole grid;
-    otherwise ``N_CANDIDATES`` Sobol points plus ``N_PER_CENTRE`` Gaussian
-    perturbations of each row of ``centres`` at each of ``LOCAL_SCALES``.
+    otherwise :func:`~skhpo.bayes._strategy.sobol_and_local_candidates` around
+    ``centres``, the candidates of BayesSearchCV.
     """
     if space.is_finite and space.size <= MAX_GRID_SIZE:
         pool = space.grid_unit()
     else:
-        centres = np.repeat(np.asarray(centres, dtype=float), N_PER_CENTRE, axis=0)
-        local = [space.round_unit(np.clip(centres + scale * rng.normal(size=centres.shape),
-                                          0, 1)) for scale in LOCAL_SCALES]
-        pool = np.vstack([space.sobol(N_CANDIDATES, rng), *local])
+        pool = sobol_and_local_candidates(space, centres, rng)
     _, first = np.unique(np.array(row_keys(pool), dtype=object), return_index=True)
     pool = pool[np.sort(first)]
     return pool[~is_seen(pool, seen)]

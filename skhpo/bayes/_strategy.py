@@ -45,6 +45,8 @@ AXIS_CANDIDATES = 512  # with a trust region: the best point moved along one col
 N_POLISH = 3  # best candidates refined by L-BFGS-B on their continuous columns
 POLISH_MAX_ITER = 30  # L-BFGS-B iterations of that refinement
 LOCAL_SCALES = (0.1, 0.02, 0.004)  # std of the perturbations of the best points
+N_CENTRES = 5  # best points that the local candidates perturb
+N_PER_CENTRE = 16  # local candidates per centre and scale
 KEY_DECIMALS = 9  # rows equal to this many decimals are the same point
 N_RESTARTS = 2  # random starts of the likelihood search, besides the last kernel
 # the likelihood search has restarts for histories of up to FULL_FIT_UP_TO points,
@@ -81,6 +83,23 @@ def _continuous_mask(space: Space) -> np.ndarray:
             ):
                 mask[sl] = True
     return mask
+
+
+def sobol_and_local_candidates(space: Space, centres: np.ndarray,
+                               rng: np.random.RandomState) -> np.ndarray:
+    """``N_CANDIDATES`` Sobol points over the space, then ``N_PER_CENTRE``
+    Gaussian perturbations of each row of ``centres`` (encoded, shape (k, d)) at
+    each of ``LOCAL_SCALES``, clipped and rounded to the space; shape
+    ``(N_CANDIDATES + N_PER_CENTRE * len(LOCAL_SCALES) * k, d)``.
+
+    The three scales escape a basin, refine within it and converge finely.
+    """
+    global_points = space.sobol(N_CANDIDATES, rng)
+    centres = np.asarray(centres, dtype=float)
+    scales = np.repeat(LOCAL_SCALES, len(centres) * N_PER_CENTRE)[:, None]
+    near = np.tile(np.repeat(centres, N_PER_CENTRE, axis=0), (len(LOCAL_SCALES), 1))
+    local = near + scales * rng.normal(size=near.shape)
+    return np.vstack([global_points, space.round_unit(np.clip(local, 0, 1))])
 
 
 class BayesStrategy(BatchStrategy):
@@ -370,14 +389,8 @@ class BayesStrategy(BatchStrategy):
 
     def _candidates(self) -> np.ndarray:
         """Sobol points plus Gaussian perturbations of the best points so far."""
-        d = self.space.n_columns
-        global_points = self.space.sobol(N_CANDIDATES, self.rng)
-        order = np.argsort(np.nan_to_num(self.y_, nan=-np.inf))[::-1][:5]
-        # three scales: escape a basin, refine within it, and converge finely
-        scales = np.repeat(LOCAL_SCALES, len(order) * 16)[:, None]
-        centres = self.X_[np.tile(np.repeat(order, 16), len(LOCAL_SCALES))]
-        local = centres + scales * self.rng.normal(size=(len(centres), d))
-        return np.vstack([global_points, self.space.round_unit(np.clip(local, 0, 1))])
+        order = np.argsort(np.nan_to_num(self.y_, nan=-np.inf))[::-1][:N_CENTRES]
+        return sobol_and_local_candidates(self.space, self.X_[order], self.rng)
 
     def _region_candidates(self, gp) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Candidates in the trust region around the best told point, and the
