@@ -38,6 +38,14 @@ writes ``<out>.csv`` (one row per run, appended as runs finish) and ``<out>.md``
 ``--tune-max-iter H`` also searches ``max_iter`` (log-uniform integer in ``[10, H]``),
 a parameter that sets most of the fit time and that a higher ``learning_rate`` can
 make up for: a task on which cheap and expensive candidates can score alike.
+``--cooling RULE`` replaces the cooling exponent ``alpha`` of both cost-aware arms
+(``linear``, the library's ``(N - n) / (N - n_0)``; ``sqrt``, its square root;
+``one`` and ``half``, constant 1 and 0.5), to compare schedules on the same task.
+``--landscape K`` instead evaluates ``K`` random configurations of the space on the
+split of seed 0 (half of them with ``learning_rate`` in ``[0.03, 1]``, where the good
+scores are) and writes their CV score and mean fit time to ``<out>.csv``, with the
+correlation of score and log fit time and the fit times of the best ones in
+``<out>.md``: whether cheap configurations score as well as expensive ones.
 ``--summarize`` only rebuilds the table from the CSV.
 """
 
@@ -60,9 +68,12 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from sklearn.datasets import make_classification  # noqa: E402
 from sklearn.ensemble import HistGradientBoostingClassifier  # noqa: E402
-from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: E402
+from sklearn.model_selection import StratifiedKFold, cross_validate, train_test_split  # noqa: E402
 
+import skhpo._genetic  # noqa: E402
+import skhpo.bayes._strategy  # noqa: E402
 from skhpo import BayesSearchCV, GeneticSearchCV, Integer, Real  # noqa: E402
+from skhpo._cost import cooling_exponent  # noqa: E402
 from skhpo.callbacks import SearchCallback  # noqa: E402
 
 ARMS = ("bayes", "bayes-cost", "genetic", "genetic-cost")
@@ -71,7 +82,14 @@ DEFAULT_OF = {"bayes": "bayes", "bayes-cost": "bayes", "genetic": "genetic",
 N_SPLITS = 3
 TOLERANCE = 0.002  # "reached the default's best CV": within this of it
 FIELDS = ("arm", "seed", "n_candidates", "best_cv_score", "test_score", "wall_time_s",
-          "cpu_time_s", "fit_time_s", "trajectory", "n_iter", "hgb_max_iter")
+          "cpu_time_s", "fit_time_s", "trajectory", "n_iter", "hgb_max_iter", "cooling")
+COOLING = {
+    "linear": cooling_exponent,
+    "sqrt": lambda n_told, n_initial, budget: cooling_exponent(n_told, n_initial,
+                                                               budget) ** 0.5,
+    "one": lambda n_told, n_initial, budget: 1.0,
+    "half": lambda n_told, n_initial, budget: 0.5,
+}
 
 SPACE = {
     "learning_rate": Real(1e-3, 1.0, prior="log-uniform"),
@@ -117,11 +135,64 @@ def make_search(arm, seed, n_iter, hgb_max_iter, callback, tune_max_iter=None):
                            n_generations=n_generations, **common)
 
 
-def run_one(arm, seed, n_iter, hgb_max_iter, tune_max_iter=None):
+def split(seed):
+    """(X_train, X_test, y_train, y_test) of the task for ``seed``."""
     X, y = make_classification(n_samples=5000, n_features=30, n_informative=10,
                                random_state=0)
-    X_tr, X_te, y_tr, y_te = train_test_split(X, y, test_size=0.25, stratify=y,
-                                              random_state=seed)
+    return train_test_split(X, y, test_size=0.25, stratify=y, random_state=seed)
+
+
+def use_cooling(rule):
+    """Make both cost-aware strategies use the cooling exponent ``COOLING[rule]``."""
+    skhpo.bayes._strategy.cooling_exponent = COOLING[rule]
+    skhpo._genetic.cooling_exponent = COOLING[rule]
+
+
+def landscape(n_configurations, hgb_max_iter, seed=0):
+    """CV score and mean fit time of random configurations of SPACE on ``seed``'s split."""
+    X_tr, _, y_tr, _ = split(seed)
+    rng = np.random.default_rng(seed)
+    cv = StratifiedKFold(N_SPLITS, shuffle=True, random_state=seed)
+    rows = []
+    for i in range(n_configurations):
+        params = {}
+        for name, dim in SPACE.items():
+            low, high = np.log(dim.low), np.log(dim.high)
+            if name == "learning_rate" and i % 2:
+                low = np.log(0.03)
+            value = float(np.exp(rng.uniform(low, high)))
+            params[name] = int(round(value)) if isinstance(dim, Integer) else value
+        estimator = HistGradientBoostingClassifier(early_stopping=False,
+                                                   max_iter=hgb_max_iter, random_state=0,
+                                                   **params)
+        result = cross_validate(estimator, X_tr, y_tr, cv=cv)
+        rows.append(dict(params, cv_score=float(result["test_score"].mean()),
+                         fit_time_s=float(result["fit_time"].mean())))
+    return pd.DataFrame(rows)
+
+
+def summarize_landscape(df, top=(10, 25)):
+    """Score / log fit time correlation, and the fit times of the best configurations."""
+    useful = df[df.learning_rate >= 0.05]
+    lines = [f"{len(df)} configurations; correlation of CV score and log fit time: "
+             f"{np.corrcoef(df.cv_score, np.log(df.fit_time_s))[0, 1]:+.2f} over all, "
+             f"{np.corrcoef(useful.cv_score, np.log(useful.fit_time_s))[0, 1]:+.2f} over the "
+             f"{len(useful)} with learning_rate >= 0.05.", "",
+             "| configurations | CV score range | fit time min / median / max (s) |",
+             "|---|---|---|",
+             f"| all | {df.cv_score.min():.4f}-{df.cv_score.max():.4f} | "
+             f"{df.fit_time_s.min():.3f} / {df.fit_time_s.median():.3f} / "
+             f"{df.fit_time_s.max():.3f} |"]
+    for k in top:
+        best = df.nlargest(k, "cv_score")
+        lines.append(f"| best {k} | {best.cv_score.min():.4f}-{best.cv_score.max():.4f} | "
+                     f"{best.fit_time_s.min():.3f} / {best.fit_time_s.median():.3f} / "
+                     f"{best.fit_time_s.max():.3f} |")
+    return "\n".join(lines) + "\n"
+
+
+def run_one(arm, seed, n_iter, hgb_max_iter, tune_max_iter=None, cooling="linear"):
+    X_tr, X_te, y_tr, y_te = split(seed)
     trajectory = Trajectory()
     search = make_search(arm, seed, n_iter, hgb_max_iter, trajectory, tune_max_iter)
     wall, cpu = time.perf_counter(), time.process_time()
@@ -135,7 +206,7 @@ def run_one(arm, seed, n_iter, hgb_max_iter, tune_max_iter=None):
                 fit_time_s=float(np.nansum(results["mean_fit_time"]) * N_SPLITS),
                 trajectory=json.dumps(trajectory.points), n_iter=n_iter,
                 hgb_max_iter=(hgb_max_iter if tune_max_iter is None
-                              else f"10-{tune_max_iter}"))
+                              else f"10-{tune_max_iter}"), cooling=cooling)
 
 
 def time_to_reach(trajectory, target):
@@ -234,10 +305,21 @@ def main(argv=None):
     parser.add_argument("--tune-max-iter", type=int, default=None,
                         help="also search max_iter, log-uniform in [10, this]")
     parser.add_argument("--out", default="benchmarks/results/cost_aware")
+    parser.add_argument("--cooling", default="linear", choices=sorted(COOLING))
+    parser.add_argument("--landscape", type=int, default=None, metavar="K",
+                        help="evaluate K random configurations instead of the arms")
     parser.add_argument("--summarize", action="store_true")
     args = parser.parse_args(argv)
     out = Path(args.out)
     csv_path, md_path = out.with_suffix(".csv"), out.with_suffix(".md")
+    if args.landscape is not None:
+        if not args.summarize:
+            landscape(args.landscape, args.hgb_max_iter).to_csv(csv_path, index=False)
+        table = summarize_landscape(pd.read_csv(csv_path))
+        md_path.write_text(table)
+        print(table)
+        return
+    use_cooling(args.cooling)
     if not args.summarize:
         warnings.filterwarnings("ignore")
         with open(csv_path, "w", newline="") as fh:
@@ -246,7 +328,7 @@ def main(argv=None):
             for seed in args.seeds:
                 for arm in args.arms:
                     writer.writerow(run_one(arm, seed, args.n_iter, args.hgb_max_iter,
-                                            args.tune_max_iter))
+                                            args.tune_max_iter, args.cooling))
                     fh.flush()
     table = summarize(pd.read_csv(csv_path))
     md_path.write_text(table)
