@@ -36,8 +36,8 @@ from scipy.linalg.lapack import dpotrf, dpotri
 from scipy.optimize import fminbound, minimize
 
 __all__ = ["GaussianProcess", "kernel_log_prior", "negative_log_marginal_likelihood",
-           "pairwise_squared_differences", "standardize", "warp_scores", "yeo_johnson",
-           "yeo_johnson_lambda"]
+           "pairwise_squared_differences", "standardize", "surrogate_targets", "warp_scores",
+           "yeo_johnson", "yeo_johnson_lambda"]
 
 SQRT5 = np.sqrt(5.0)
 # bounds of theta: signal variance, length scales (unit cube), noise variance
@@ -117,6 +117,15 @@ def warp_scores(y: np.ndarray) -> np.ndarray:
     if np.ptp(z) == 0:
         return z
     return yeo_johnson(z, yeo_johnson_lambda(z))
+
+
+def surrogate_targets(scores: np.ndarray) -> np.ndarray:
+    """The GP targets of ``scores`` (n,): failed (NaN) scores take the worst
+    finite score (0 if none is finite), then :func:`warp_scores`, standardized."""
+    y = np.array(scores, dtype=float)
+    finite = np.isfinite(y)
+    y[~finite] = y[finite].min() if finite.any() else 0.0
+    return standardize(warp_scores(y))[0]
 
 
 def scaled_distances(A: np.ndarray, B: np.ndarray, lengths: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ import numpy as np
 
 from ..space import MAX_GRID_SIZE, Space
 from ._acquisition import log_expected_improvement
-from ._gp import GaussianProcess, standardize, warp_scores
+from ._gp import GaussianProcess, surrogate_targets
 from ._strategy import N_CENTRES, is_seen, row_keys, sobol_and_local_candidates
 
 __all__ = ["N_CENTRES", "at_full_resource", "candidate_pool", "multifidelity_training_data",
@@ -52,12 +52,8 @@ def multifidelity_training_data(points: np.ndarray, resources: np.ndarray,
     ``y`` is warped and standardized over all resources together, so the GP
     sees how a larger budget changes the scores.
     """
-    scores = np.asarray(scores, dtype=float)
-    points = np.asarray(points, dtype=float).reshape(len(scores), -1)
-    y = scores.copy()
-    finite = np.isfinite(y)
-    y[~finite] = y[finite].min() if finite.any() else 0.0
-    y, _, _ = standardize(warp_scores(y))
+    y = surrogate_targets(scores)
+    points = np.asarray(points, dtype=float).reshape(len(y), -1)
     t = resource_column(resources, min_resources, max_resources)
     return np.column_stack([points, t]), y
 

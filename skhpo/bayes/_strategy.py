@@ -34,7 +34,7 @@ from .._cost import cooling_exponent, cost_cooled, log_fit_times
 from .._strategy import BatchStrategy, Trial
 from ..space import MAX_GRID_SIZE, Real, ScipyDimension, Space
 from ._acquisition import ACQUISITION_GRADIENTS, ACQUISITIONS
-from ._gp import GaussianProcess, kernel_log_prior, standardize, warp_scores
+from ._gp import GaussianProcess, kernel_log_prior, standardize, surrogate_targets
 from ._trust_region import (TrustRegion, axis_candidates, global_proposal_competes,
                             region_candidates)
 
@@ -248,13 +248,6 @@ class BayesStrategy(BatchStrategy):
             rows.append(row)
         return self._grid[rows]
 
-    def _training_data(self) -> tuple[np.ndarray, np.ndarray]:
-        """Told points with failed (NaN) scores imputed as the worst score seen."""
-        y = self.y_.copy()
-        finite = np.isfinite(y)
-        y[~finite] = y[finite].min() if finite.any() else 0.0
-        return self.X_, y
-
     def _propose(self, n: int, pending: np.ndarray | None = None,
                  believed_incumbent: bool = False) -> np.ndarray:
         """Up to ``n`` new points, shape ``(<= n, n_columns)``.
@@ -301,9 +294,8 @@ class BayesStrategy(BatchStrategy):
         search with restarts, so that a long history costs one warm-started
         search per proposal.
         """
-        X, y = self._training_data()
-        y_std, _, _ = standardize(warp_scores(y))
-        n = len(y)
+        y_std = surrogate_targets(self.y_)
+        n = len(y_std)
         full = (self.surrogate_ is None or n <= FULL_FIT_UP_TO
                 or n >= REFIT_GROWTH * self._n_last_full_fit)
         gp = GaussianProcess(self.space.n_columns, self.rng,
@@ -311,7 +303,7 @@ class BayesStrategy(BatchStrategy):
                              log_prior=self._log_prior)
         if self.surrogate_ is not None:
             gp.theta_ = self.surrogate_.theta_  # warm start the likelihood search
-        gp.fit(X, y_std)
+        gp.fit(self.X_, y_std)
         if full:
             self._n_last_full_fit = n
         self.surrogate_ = gp
