@@ -17,6 +17,10 @@ bayes-cost     the same with cost_aware=True
 genetic        GeneticSearchCV(population_size=5, n_generations=10): at most
                5 + 4 * 9 = 41 evaluations
 genetic-cost   the same with cost_aware=True
+bayes-alt      bayes with the searcher's random_state moved by ALT_SEED_OFFSET
+genetic-alt    the same for genetic: on the same split and folds, the default run
+               against itself with another random stream, i.e. the run-to-run spread
+               that a cost-aware arm's differences are to be read against
 
 Every search runs with ``n_jobs=1`` so that its times measure its own work; the
 four arms of one seed run one after the other before the next seed starts.
@@ -76,9 +80,9 @@ from skhpo import BayesSearchCV, GeneticSearchCV, Integer, Real  # noqa: E402
 from skhpo._cost import cooling_exponent  # noqa: E402
 from skhpo.callbacks import SearchCallback  # noqa: E402
 
-ARMS = ("bayes", "bayes-cost", "genetic", "genetic-cost")
-DEFAULT_OF = {"bayes": "bayes", "bayes-cost": "bayes", "genetic": "genetic",
-              "genetic-cost": "genetic"}
+ARMS = ("bayes", "bayes-cost", "bayes-alt", "genetic", "genetic-cost", "genetic-alt")
+DEFAULT_OF = {arm: arm.split("-")[0] for arm in ARMS}
+ALT_SEED_OFFSET = 1000
 N_SPLITS = 3
 TOLERANCE = 0.002  # "reached the default's best CV": within this of it
 FIELDS = ("arm", "seed", "n_candidates", "best_cv_score", "test_score", "wall_time_s",
@@ -125,7 +129,8 @@ def make_search(arm, seed, n_iter, hgb_max_iter, callback, tune_max_iter=None):
     estimator = HistGradientBoostingClassifier(early_stopping=False, max_iter=hgb_max_iter,
                                                random_state=0)
     common = dict(cv=StratifiedKFold(N_SPLITS, shuffle=True, random_state=seed), n_jobs=1,
-                  random_state=seed, callbacks=[callback],
+                  random_state=seed + (ALT_SEED_OFFSET if arm.endswith("-alt") else 0),
+                  callbacks=[callback],
                   cost_aware=arm.endswith("-cost"))
     if arm.startswith("bayes"):
         return BayesSearchCV(estimator, space, n_iter=n_iter, n_points=2, **common)
@@ -227,9 +232,11 @@ def summarize(df):
                for row in df.itertuples()]
     df["reach_wall_s"] = [w for w, _ in reached]
     df["reach_cpu_s"] = [c for _, c in reached]
-    # seeds where both arms of a pair ran, so that the medians compare like with like
-    complete = df.groupby(["seed", df.arm.map(DEFAULT_OF)]).arm.transform("nunique") == 2
-    df = df[complete]
+    # seeds where the default and another arm of its family ran, so that the medians
+    # compare like with like
+    family = df.groupby(["seed", df.arm.map(DEFAULT_OF)]).arm
+    has_default = family.transform(lambda arms: bool((arms.map(DEFAULT_OF) == arms).any()))
+    df = df[(family.transform("nunique") >= 2) & has_default]
     lines = [
         "| arm | runs | median best CV | median test | median wall (s) | median summed "
         "fit time (s) | median CPU (s) | median wall / CPU to default's best CV - 0.002 "
@@ -247,21 +254,26 @@ def summarize(df):
             f"{m.wall_time_s:.1f} | {m.fit_time_s:.1f} | {m.cpu_time_s:.1f} | "
             f"{m.reach_wall_s:.1f} / {m.reach_cpu_s:.1f} | "
             f"{int(sub.reach_wall_s.notna().sum())}/{len(sub)} |")
-    lines += ["", "Per-seed ratios cost-aware / default (median over seeds):", "",
+    lines += ["", "Per-seed ratios arm / default (median over seeds); the `-alt` rows are "
+              "the default against itself with another random stream:", "",
               "| pair | seeds | wall | summed fit time | CPU | best CV difference "
-              "(cost-aware - default) | test difference |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
-    for default, cost in (("bayes", "bayes-cost"), ("genetic", "genetic-cost")):
-        if default not in set(df.arm) or cost not in set(df.arm):
+              "(arm - default) | median / largest loss below the default | test difference |",
+              "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for cost in [a for a in ARMS if DEFAULT_OF[a] != a and a in set(df.arm)]:
+        default = DEFAULT_OF[cost]
+        if default not in set(df.arm):
             continue
         a = df[df.arm == default].set_index("seed")
+        a = a.loc[a.index.intersection(df[df.arm == cost].seed)]
         b = df[df.arm == cost].set_index("seed").loc[a.index]
+        loss = np.maximum(a.best_cv_score - b.best_cv_score, 0.0)
         ratio = {col: float(np.median(b[col] / a[col]))
                  for col in ("wall_time_s", "fit_time_s", "cpu_time_s")}
         lines.append(
             f"| {cost} / {default} | {len(a)} | {ratio['wall_time_s']:.2f} | "
             f"{ratio['fit_time_s']:.2f} | {ratio['cpu_time_s']:.2f} | "
             f"{float(np.median(b.best_cv_score - a.best_cv_score)):+.4f} | "
+            f"{float(np.median(loss)):.4f} / {float(loss.max()):.4f} | "
             f"{float(np.median(b.test_score - a.test_score)):+.4f} |")
     lines += anytime_table(df)
     return "\n".join(lines) + "\n"
