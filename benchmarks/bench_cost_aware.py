@@ -44,7 +44,9 @@ a parameter that sets most of the fit time and that a higher ``learning_rate`` c
 make up for: a task on which cheap and expensive candidates can score alike.
 ``--cooling RULE`` replaces the cooling exponent ``alpha`` of both cost-aware arms
 (``linear``, the library's ``(N - n) / (N - n_0)``; ``sqrt``, its square root;
-``one`` and ``half``, constant 1 and 0.5), to compare schedules on the same task.
+``one`` and ``half``, constant 1 and 0.5; ``early``, linear from 1 to 0 over the first
+two thirds of the budget after the initial design, then plain expected improvement),
+to compare schedules on the same task.
 ``--landscape K`` instead evaluates ``K`` random configurations of the space on the
 split of seed 0 (half of them with ``learning_rate`` in ``[0.03, 1]``, where the good
 scores are) and writes their CV score and mean fit time to ``<out>.csv``, with the
@@ -93,6 +95,8 @@ COOLING = {
                                                                budget) ** 0.5,
     "one": lambda n_told, n_initial, budget: 1.0,
     "half": lambda n_told, n_initial, budget: 0.5,
+    "early": lambda n_told, n_initial, budget: cooling_exponent(
+        n_told, n_initial, n_initial + 2 * (budget - n_initial) // 3),
 }
 
 SPACE = {
